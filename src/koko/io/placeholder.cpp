@@ -1,0 +1,2 @@
+// placeholder until the first source lands
+namespace koko {}
