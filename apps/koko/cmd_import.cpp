@@ -1,0 +1,66 @@
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "koko/core/error.hpp"
+#include "koko/core/progress.hpp"
+#include "koko/ingest/ingest.hpp"
+
+namespace koko::cli {
+
+namespace {
+std::map<std::string, std::string> parse_map(const std::vector<std::string>& pairs) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : pairs) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size())
+      throw Error(ErrorCode::usage, fmt::format("--map '{}' is not field=column", p), {},
+                  "e.g. --map customer_id=\"Customer No\"");
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return out;
+}
+}  // namespace
+
+void add_import(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("import", "Import orders or customers into the workspace (one transaction)");
+  static std::string kind, file, preset, on_error = "fail", rejects = "rejects.csv", date_format;
+  static std::vector<std::string> maps;
+  static bool replace = false;
+  cmd->add_option("KIND", kind, "What the file holds")->required()->check(CLI::IsMember({"orders", "customers"}));
+  cmd->add_option("FILE", file, "CSV, TSV, whitespace-aligned text or JSONL; .gz is read directly")->required();
+  cmd->add_option("--preset", preset, "A preset name (cdnow, online-retail, ...) or a preset .toml file");
+  cmd->add_option("--map", maps, "field=column, e.g. --map customer_id=\"Customer No\" (repeatable)");
+  cmd->add_option("--on-error", on_error, "fail: stop at the first bad row (default); skip: write bad rows to the "
+                                          "rejects file and go on")
+      ->check(CLI::IsMember({"fail", "skip"}));
+  cmd->add_option("--rejects", rejects, "Where skipped rows go (default rejects.csv)");
+  cmd->add_option("--date-format", date_format, "auto (default), iso, yyyymmdd, ymd, mdy or dmy");
+  cmd->add_flag("--replace", replace, "Replace an earlier import of the same file");
+  cmd->footer(
+      "Examples:\n"
+      "  koko import orders CDNOW_master.txt --preset cdnow\n"
+      "  koko import orders online_retail.csv.gz --preset online-retail --on-error skip\n"
+      "  koko import orders export.csv --map customer_id=\"Customer No\" --map amount=Total\n"
+      "  koko import customers customers.csv");
+  cmd->callback([&g] {
+    g.run = [&g] {
+      ingest::ImportRequest req;
+      req.kind = kind;
+      req.file = file;
+      req.preset = preset;
+      req.map = parse_map(maps);
+      req.on_error = on_error == "skip" ? io::OnError::skip : io::OnError::fail;
+      req.replace = replace;
+      req.rejects_file = rejects;
+      req.date_format = date_format;
+      auto ws = store::Workspace::open(g.workspace, true);
+      const auto out = ingest::import_file(ws, req);
+      info(fmt::format("imported {} from {} (import #{})", kind, file, out.record.id));
+      for (const auto& f : out.facts) info("  " + f);
+      for (const auto& w : out.warnings) warn(w);
+      return 0;
+    };
+  });
+}
+
+}  // namespace koko::cli

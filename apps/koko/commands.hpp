@@ -1,0 +1,25 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace koko::cli {
+
+struct GlobalOptions {
+  std::string workspace = "koko.db";
+  std::function<int()> run;  // set by the chosen subcommand's callback
+};
+
+void add_commands(CLI::App& app, GlobalOptions& g);
+
+}  // namespace koko::cli
+
+namespace koko::cli {
+void add_init(CLI::App& app, GlobalOptions& g);
+void add_import(CLI::App& app, GlobalOptions& g);
+void add_analyze(CLI::App& app, GlobalOptions& g);
+void add_report(CLI::App& app, GlobalOptions& g);
+void add_export(CLI::App& app, GlobalOptions& g);
+void add_status(CLI::App& app, GlobalOptions& g);
+}  // namespace koko::cli

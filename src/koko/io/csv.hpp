@@ -1,0 +1,72 @@
+#pragma once
+// Streaming delimited-text reader: RFC 4180 quoting (embedded delimiters, quotes and newlines), CRLF or LF,
+// a UTF-8 byte-order mark, delimiter detection among ',' ';' and tab, and whitespace-aligned columns.
+// Plain and .gz files are read the same way, in large blocks: memory does not grow with the file.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace koko::io {
+
+enum class Layout { auto_detect, delimited, whitespace };
+
+struct CsvOptions {
+  Layout layout = Layout::auto_detect;
+  char delimiter = 0;  // used when layout == delimited; 0 = detect
+};
+
+// One record: fields as views into the reader's buffer, valid until the next call to next().
+struct Record {
+  std::vector<std::string_view> fields;
+  uint64_t line = 0;         // physical line where the record starts (1-based)
+  uint64_t byte_offset = 0;  // offset of the record's first byte in the (decompressed) input
+};
+
+class CsvReader {
+ public:
+  CsvReader(const std::filesystem::path& path, CsvOptions options = {});
+  ~CsvReader();
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  // The header row. Throws koko::Error when the file is empty.
+  [[nodiscard]] const std::vector<std::string>& header() const { return header_; }
+  // Reads the next data record; false at the end of the input. Throws koko::Error for an unterminated quote or
+  // invalid UTF-8 (with the byte offset).
+  bool next(Record& out);
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] char delimiter() const { return delim_; }   // 0 for whitespace-aligned
+  [[nodiscard]] bool whitespace_aligned() const { return delim_ == 0; }
+  [[nodiscard]] uint64_t compressed_bytes_read() const;     // for progress against file_size()
+  [[nodiscard]] uint64_t file_size() const { return file_size_; }
+
+ private:
+  bool fill();                       // refills buf_ from the source; false at end of input
+  bool read_record(Record& out);     // raw parse of one record
+  bool read_whitespace_record(Record& out);
+  void check_utf8(const Record& r, std::string_view raw) const;
+
+  struct Source;
+  std::unique_ptr<Source> src_;
+  std::string path_;
+  uint64_t file_size_ = 0;
+  std::string buf_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  bool eof_ = false;
+  uint64_t consumed_ = 0;  // bytes of input before buf_[0]
+  uint64_t line_ = 1;
+  char delim_ = ',';
+  std::string scratch_;              // unescaped field bytes of the current record
+  std::vector<size_t> bounds_;       // field boundaries in scratch_
+  std::vector<std::string> header_;
+};
+
+// Returns the offset of the first invalid UTF-8 byte in s, or npos when s is valid UTF-8.
+size_t find_invalid_utf8(std::string_view s);
+
+}  // namespace koko::io

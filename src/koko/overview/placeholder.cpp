@@ -1,2 +1,0 @@
-// placeholder until the first source lands
-namespace koko {}

@@ -1,0 +1,39 @@
+#pragma once
+// Columnar chunks: a table's rows as fixed-width arrays (strings as offsets + bytes), serialised into one BLOB
+// per chunk of up to ~1M rows. Pure encoding here; workspace.hpp stores and scans the blobs.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "koko/core/string_column.hpp"
+
+namespace koko::store {
+
+using koko::StringColumn;
+
+using ColumnData = std::variant<std::vector<uint32_t>, std::vector<int32_t>, std::vector<int64_t>,
+                                std::vector<double>, StringColumn>;
+
+struct Column {
+  std::string name;
+  ColumnData data;
+};
+
+struct Chunk {
+  std::vector<Column> columns;
+
+  [[nodiscard]] size_t rows() const;
+  [[nodiscard]] const Column* find(std::string_view name) const;
+  [[nodiscard]] const Column& get(std::string_view name) const;  // throws koko::Error if absent
+  template <typename T>
+  [[nodiscard]] const T& as(std::string_view name) const {
+    return std::get<T>(get(name).data);
+  }
+};
+
+std::string encode_chunk(const Chunk& c);
+Chunk decode_chunk(std::string_view blob);  // throws koko::Error on a damaged blob
+
+}  // namespace koko::store
