@@ -181,7 +181,8 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
 }
 
 ImportOutcome import_customers_file(store::Workspace& ws, const ImportRequest& req, const io::Preset& preset) {
-  io::CsvReader reader(req.file, preset.csv);
+  const auto records = io::open_records(req.file, preset.csv);
+  io::RecordReader& reader = *records;
   const auto& header = reader.header();
   const auto cols = io::resolve_columns(header, preset, req.map, {"customer_id"}, req.file.string(),
                                         reader.delimiter());

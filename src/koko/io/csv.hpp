@@ -25,24 +25,39 @@ struct Record {
   uint64_t byte_offset = 0;  // offset of the record's first byte in the (decompressed) input
 };
 
-class CsvReader {
+// What the importers read: a header and records, from delimited text or JSON Lines.
+class RecordReader {
+ public:
+  virtual ~RecordReader() = default;
+  [[nodiscard]] virtual const std::vector<std::string>& header() const = 0;
+  virtual bool next(Record& out) = 0;
+  [[nodiscard]] virtual const std::string& path() const = 0;
+  [[nodiscard]] virtual char delimiter() const = 0;  // for messages and rejects; 0 = whitespace or JSONL
+  [[nodiscard]] virtual uint64_t compressed_bytes_read() const = 0;
+  [[nodiscard]] virtual uint64_t file_size() const = 0;
+};
+
+// JSON Lines for *.jsonl / *.ndjson (also .gz), delimited text otherwise.
+std::unique_ptr<RecordReader> open_records(const std::filesystem::path& path, CsvOptions options = {});
+
+class CsvReader final : public RecordReader {
  public:
   CsvReader(const std::filesystem::path& path, CsvOptions options = {});
-  ~CsvReader();
+  ~CsvReader() override;
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
 
   // The header row. Throws koko::Error when the file is empty.
-  [[nodiscard]] const std::vector<std::string>& header() const { return header_; }
+  [[nodiscard]] const std::vector<std::string>& header() const override { return header_; }
   // Reads the next data record; false at the end of the input. Throws koko::Error for an unterminated quote or
   // invalid UTF-8 (with the byte offset).
-  bool next(Record& out);
+  bool next(Record& out) override;
 
-  [[nodiscard]] const std::string& path() const { return path_; }
-  [[nodiscard]] char delimiter() const { return delim_; }   // 0 for whitespace-aligned
+  [[nodiscard]] const std::string& path() const override { return path_; }
+  [[nodiscard]] char delimiter() const override { return delim_; }  // 0 for whitespace-aligned
   [[nodiscard]] bool whitespace_aligned() const { return delim_ == 0; }
-  [[nodiscard]] uint64_t compressed_bytes_read() const;     // for progress against file_size()
-  [[nodiscard]] uint64_t file_size() const { return file_size_; }
+  [[nodiscard]] uint64_t compressed_bytes_read() const override;   // for progress against file_size()
+  [[nodiscard]] uint64_t file_size() const override { return file_size_; }
 
  private:
   bool fill();                       // refills buf_ from the source; false at end of input

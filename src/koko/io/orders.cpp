@@ -152,7 +152,8 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
                                Dictionary& dict, const std::function<void(OrderBatch&)>& sink,
                                const std::function<void(const Reject&)>& on_reject) {
   const Preset& preset = options.preset;
-  CsvReader reader(file, preset.csv);
+  const auto records = open_records(file, preset.csv);
+  RecordReader& reader = *records;
   const std::string fname = file.string();
   const auto& header = reader.header();
 
