@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 success, 2 wrong usage, 3 bad input data, 4 workspace problem, 5 not found, "
-      "6 analysis cannot run, 70 internal error.\nStart with: koko analyze data/sample --out report");
+      "6 analysis cannot run, 70 internal error.\nStart with: koko analyze data/sample --out report\n");
 
   cli::GlobalOptions g;
   app.add_option("--workspace,-w", g.workspace, "Workspace file (default ./koko.db)");

@@ -1,0 +1,167 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "koko/core/error.hpp"
+#include "koko/store/workspace.hpp"
+
+using namespace koko;
+using namespace koko::store;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_db(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("koko-test-store-" + std::to_string(getpid()) + "-" + name);
+  for (const char* s : {"", "-wal", "-shm"}) fs::remove(p.string() + s);
+  return p;
+}
+
+Chunk sample_chunk() {
+  Chunk c;
+  c.columns.push_back({"key", std::vector<uint32_t>{1, 2, 4000000000u}});
+  c.columns.push_back({"day", std::vector<int32_t>{-1, 0, 9862}});
+  c.columns.push_back({"amount", std::vector<int64_t>{-5, 0, 123456789012}});
+  c.columns.push_back({"score", std::vector<double>{0.5, -1e300, 3.25}});
+  StringColumn s;
+  s.push_back("00001");
+  s.push_back("");
+  s.push_back("顧客");
+  c.columns.push_back({"id", s});
+  return c;
+}
+}  // namespace
+
+TEST(Columnar, RoundTripsEveryColumnType) {
+  const Chunk c = sample_chunk();
+  const Chunk d = decode_chunk(encode_chunk(c));
+  ASSERT_EQ(d.columns.size(), 5u);
+  EXPECT_EQ(d.rows(), 3u);
+  EXPECT_EQ(d.as<std::vector<uint32_t>>("key"), (std::vector<uint32_t>{1, 2, 4000000000u}));
+  EXPECT_EQ(d.as<std::vector<int32_t>>("day")[2], 9862);
+  EXPECT_EQ(d.as<std::vector<int64_t>>("amount")[2], 123456789012);
+  EXPECT_EQ(d.as<std::vector<double>>("score")[1], -1e300);
+  const auto& s = d.as<StringColumn>("id");
+  EXPECT_EQ(s[0], "00001");
+  EXPECT_EQ(s[1], "");
+  EXPECT_EQ(s[2], "顧客");
+}
+
+TEST(Columnar, DamagedBlobsAreErrorsNotCrashes) {
+  const std::string blob = encode_chunk(sample_chunk());
+  EXPECT_THROW(decode_chunk(blob.substr(0, blob.size() - 3)), Error);
+  EXPECT_THROW(decode_chunk("XXXX"), Error);
+  EXPECT_THROW(decode_chunk(""), Error);
+  std::string bad_type = blob;
+  bad_type[8] = 9;  // the first column's type byte
+  EXPECT_THROW(decode_chunk(bad_type), Error);
+}
+
+TEST(Workspace, CreatesMigratesAndReopens) {
+  const auto p = temp_db("create.db");
+  {
+    auto ws = Workspace::open(p, true);
+    EXPECT_EQ(ws.meta("schema_version"), std::to_string(kSchemaVersion));
+    ws.set_meta("currency", "JPY");
+  }
+  auto ws = Workspace::open(p, false);
+  EXPECT_EQ(ws.meta("currency"), "JPY");
+}
+
+TEST(Workspace, MissingWorkspaceIsNotFound) {
+  try {
+    Workspace::open(temp_db("missing.db"), false);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code, ErrorCode::not_found);
+    EXPECT_NE(e.hint.find("koko init"), std::string::npos);
+  }
+}
+
+TEST(Workspace, RefusesNewerSchemaAndForeignFiles) {
+  const auto p = temp_db("newer.db");
+  {
+    auto ws = Workspace::open(p, true);
+    ws.set_meta("schema_version", std::to_string(kSchemaVersion + 1));
+  }
+  EXPECT_THROW(Workspace::open(p, false), Error);
+
+  const auto q = temp_db("foreign.db");
+  {
+    auto ws = Workspace::open(q, true);
+    ws.exec("DROP TABLE meta");
+  }
+  try {
+    Workspace::open(q, false);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message.find("not a koko workspace"), std::string::npos);
+  }
+}
+
+TEST(Workspace, TransactionRollsBackUnlessCommitted) {
+  const auto p = temp_db("tx.db");
+  auto ws = Workspace::open(p, true);
+  {
+    Workspace::Transaction tx(ws);
+    ws.append_chunk("orders", 0, sample_chunk());
+    EXPECT_EQ(ws.columnar_rows("orders"), 3);
+  }  // no commit
+  EXPECT_EQ(ws.columnar_rows("orders"), 0);
+  {
+    Workspace::Transaction tx(ws);
+    ws.append_chunk("orders", 0, sample_chunk());
+    ws.append_chunk("orders", 0, sample_chunk());
+    tx.commit();
+  }
+  EXPECT_EQ(ws.columnar_rows("orders"), 6);
+  int chunks = 0;
+  ws.scan("orders", [&](const Chunk& c) {
+    ++chunks;
+    EXPECT_EQ(c.rows(), 3u);
+  });
+  EXPECT_EQ(chunks, 2);
+}
+
+TEST(Workspace, DeletingAnImportRemovesItsChunksOnly) {
+  auto ws = Workspace::open(temp_db("imports.db"), true);
+  ImportRecord r;
+  r.kind = "orders";
+  r.file = "a.csv";
+  r.checksum = "abc";
+  const auto id = ws.add_import(r);
+  ws.append_chunk("orders", id, sample_chunk());
+  ws.append_chunk("customer_ids", 0, sample_chunk());
+  ASSERT_TRUE(ws.find_import("orders", "abc"));
+  ws.delete_import(id);
+  EXPECT_FALSE(ws.find_import("orders", "abc"));
+  EXPECT_EQ(ws.columnar_rows("orders"), 0);
+  EXPECT_EQ(ws.columnar_rows("customer_ids"), 3);
+}
+
+TEST(Workspace, ResultTablesRoundTripWithTypesAndNulls) {
+  auto ws = Workspace::open(temp_db("results.db"), true);
+  ResultTable t{"overview_test", {"name", "count", "rate", "note"}, {}};
+  t.rows.push_back({std::string("a \"quoted\" name"), int64_t{3}, 0.25, std::monostate{}});
+  t.rows.push_back({std::string("b"), int64_t{-1}, 1e-9, std::string("x")});
+  ws.write_table(t);
+  ws.write_table(t);  // replaces, never appends
+  const auto back = ws.read_table("overview_test");
+  EXPECT_EQ(back.columns, t.columns);
+  ASSERT_EQ(back.rows.size(), 2u);
+  EXPECT_EQ(std::get<std::string>(back.rows[0][0]), "a \"quoted\" name");
+  EXPECT_EQ(std::get<int64_t>(back.rows[1][1]), -1);
+  EXPECT_DOUBLE_EQ(std::get<double>(back.rows[1][2]), 1e-9);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(back.rows[0][3]));
+  EXPECT_THROW(ws.read_table("no_such_table"), Error);
+}
+
+TEST(Workspace, FileChecksumIsStableAndContentBased) {
+  const auto a = fs::temp_directory_path() / ("koko-test-sum-a-" + std::to_string(getpid()));
+  const auto b = fs::temp_directory_path() / ("koko-test-sum-b-" + std::to_string(getpid()));
+  std::ofstream(a) << "customer_id,order_date,amount\n1,2024-01-01,3\n";
+  std::ofstream(b) << "customer_id,order_date,amount\n1,2024-01-01,4\n";
+  EXPECT_EQ(file_checksum(a), file_checksum(a));
+  EXPECT_EQ(file_checksum(a).size(), 16u);
+  EXPECT_NE(file_checksum(a), file_checksum(b));
+}
