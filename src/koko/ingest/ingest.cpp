@@ -131,7 +131,7 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
 
   io::Dictionary dict;
   for (auto& id : load_customer_ids(ws)) dict.intern(id);
-  dict.stored = dict.ids.size();
+  dict.stored = dict.size();
 
   RejectsFile rejects(req.rejects_file);
   const auto st = io::import_orders(
@@ -139,9 +139,9 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
       [&](const io::Reject& r) { rejects.add(r); });
   progress.finish();
 
-  if (dict.ids.size() > dict.stored) {
+  if (dict.size() > dict.stored) {
     StringColumn ids;
-    for (size_t i = dict.stored; i < dict.ids.size(); ++i) ids.push_back(dict.ids[i]);
+    for (size_t i = dict.stored; i < dict.size(); ++i) ids.push_back(dict.id(i));
     store::Chunk c;
     c.columns.push_back({"customer_id", std::move(ids)});
     ws.append_chunk("customer_ids", 0, c);  // dictionary chunks outlive the import that added them
@@ -155,7 +155,7 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
   out.facts.push_back(fmt::format("{} orders ({} purchases, {} returns, {} without a customer)",
                                   format_count(st.orders), format_count(st.purchase_orders),
                                   format_count(st.return_orders), format_count(st.guest_orders)));
-  out.facts.push_back(fmt::format("{} customers ({} new)", format_count(dict.ids.size()),
+  out.facts.push_back(fmt::format("{} customers ({} new)", format_count(dict.size()),
                                   format_count(st.new_customers)));
   out.facts.push_back(fmt::format("net revenue {} (gross {}, returns {})", format_money(st.net_revenue, currency),
                                   format_money(st.gross_revenue, currency),
@@ -203,7 +203,7 @@ ImportOutcome import_customers_file(store::Workspace& ws, const ImportRequest& r
 
   io::Dictionary dict;
   for (auto& id : load_customer_ids(ws)) dict.intern(id);
-  dict.stored = dict.ids.size();
+  dict.stored = dict.size();
 
   std::vector<uint32_t> keys;
   std::vector<StringColumn> attrs(header.size());
@@ -241,9 +241,9 @@ ImportOutcome import_customers_file(store::Workspace& ws, const ImportRequest& r
   for (size_t i = 0; i < header.size(); ++i)
     if (i != c_id) c.columns.push_back({header[i], std::move(attrs[i])});
   ws.append_chunk("customers", rec.id, c);
-  if (dict.ids.size() > dict.stored) {
+  if (dict.size() > dict.stored) {
     StringColumn ids;
-    for (size_t i = dict.stored; i < dict.ids.size(); ++i) ids.push_back(dict.ids[i]);
+    for (size_t i = dict.stored; i < dict.size(); ++i) ids.push_back(dict.id(i));
     store::Chunk d;
     d.columns.push_back({"customer_id", std::move(ids)});
     ws.append_chunk("customer_ids", 0, d);
@@ -252,7 +252,7 @@ ImportOutcome import_customers_file(store::Workspace& ws, const ImportRequest& r
   ImportOutcome out;
   out.facts.push_back(fmt::format("{} customers read with {} attributes", format_count(static_cast<int64_t>(rows)),
                                   header.size() - 1));
-  out.facts.push_back(fmt::format("{} customers not seen in orders", dict.ids.size() - dict.stored));
+  out.facts.push_back(fmt::format("{} customers not seen in orders", dict.size() - dict.stored));
   if (duplicates) out.warnings.push_back(fmt::format("{} rows repeat an earlier customer ID; all kept", duplicates));
   if (rejected) out.warnings.push_back(fmt::format("{} rows rejected: see {}", rejected, req.rejects_file.string()));
   out.rejected = rejected;

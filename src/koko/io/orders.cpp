@@ -81,16 +81,6 @@ struct PaddingWatch {
 
 }  // namespace
 
-uint32_t Dictionary::intern(std::string_view id) {
-  auto [it, inserted] = index.try_emplace(std::string(id), static_cast<uint32_t>(ids.size()));
-  if (inserted) {
-    if (ids.size() >= kGuest - 1)
-      throw Error(ErrorCode::input, "more than 4 billion distinct customer IDs", {}, "split the data");
-    ids.emplace_back(id);
-  }
-  return it->second;
-}
-
 void OrderBatch::clear() {
   customer.clear();
   day.clear();
@@ -183,7 +173,7 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
   const size_t c_qty = use_lines ? cols.at("quantity") : 0, c_price = use_lines ? cols.at("unit_price") : 0;
 
   constexpr int kLineScale = 6;  // line amounts are summed exactly in millionths, rounded once per order
-  const size_t dict_before = dict.ids.size();
+  const size_t dict_before = dict.size();
   PaddingWatch padding;
   std::unordered_set<std::string> seen_orders, excluded_orders;
   OrderBatch batch;
@@ -316,9 +306,9 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
     if (cust.empty()) {
       ++st.guest_rows;
     } else {
-      const size_t before = dict.ids.size();
+      const size_t before = dict.size();
       key = dict.intern(cust);
-      if (dict.ids.size() != before) padding.see(cust);
+      if (dict.size() != before) padding.see(cust);
     }
     if (line_items) {
       // The next line of the current order, or a line of an earlier order of this batch (same customer and day).
@@ -353,7 +343,7 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
     throw Error(ErrorCode::input, "no orders were kept from the file", fname,
                 st.rows_rejected ? "every row was rejected: see the rejects file" : "check the preset's rules");
   st.excluded_orders = excluded_orders.size();
-  st.new_customers = dict.ids.size() - dict_before;
+  st.new_customers = dict.size() - dict_before;
 
   if (padding.mixed()) {
     st.mixed_padding_ids = padding.padded;

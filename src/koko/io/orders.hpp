@@ -12,20 +12,13 @@
 
 #include "koko/core/date.hpp"
 #include "koko/core/string_column.hpp"
+#include "koko/io/dictionary.hpp"
 #include "koko/io/preset.hpp"
 
 namespace koko::io {
 
 inline constexpr uint32_t kGuest = UINT32_MAX;
 
-// Opaque customer IDs → dense keys, in order of first appearance. `stored` ids are already in the workspace.
-struct Dictionary {
-  std::vector<std::string> ids;
-  std::unordered_map<std::string, uint32_t> index;
-  size_t stored = 0;
-
-  uint32_t intern(std::string_view id);
-};
 
 struct OrderBatch {
   std::vector<uint32_t> customer;  // dense key or kGuest
