@@ -22,7 +22,6 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	rm -rf sample.koko.db
 	$(BUILD)/koko --workspace sample.koko.db analyze data/sample --out report --lang $(KOKO_LANG)
 	@echo "report: $(CURDIR)/report/index.html"
 

@@ -59,8 +59,11 @@ CsvReader::CsvReader(const std::filesystem::path& path, CsvOptions options)
   fill();
   if (end_ - pos_ >= 3 && buf_.compare(pos_, 3, "\xEF\xBB\xBF") == 0) pos_ += 3;
 
-  // Detect the layout from the first line (outside quotes).
+  // Detect the layout from the first non-blank line (outside quotes); blank lines before the header are skipped
+  // as records anyway.
   size_t i = pos_;
+  while (i < end_ && (buf_[i] == '\n' || buf_[i] == '\r')) ++i;
+  const size_t first_start = i;
   std::array<size_t, 3> counts{};  // , ; tab
   bool quoted = false, spaces = false;
   while (i < end_ && (quoted || (buf_[i] != '\n' && buf_[i] != '\r'))) {
@@ -69,7 +72,7 @@ CsvReader::CsvReader(const std::filesystem::path& path, CsvOptions options)
     else if (!quoted && c == ',') ++counts[0];
     else if (!quoted && c == ';') ++counts[1];
     else if (!quoted && c == '\t') ++counts[2];
-    else if (!quoted && c == ' ' && i > pos_ && buf_[i - 1] == ' ') spaces = true;
+    else if (!quoted && c == ' ' && i > first_start && buf_[i - 1] == ' ') spaces = true;
     ++i;
   }
   const std::array<char, 3> delims{',', ';', '\t'};
@@ -85,7 +88,7 @@ CsvReader::CsvReader(const std::filesystem::path& path, CsvOptions options)
     else delim_ = (options.layout == Layout::auto_detect && spaces) ? '\0' : ',';
     if (options.layout == Layout::auto_detect && counts[best] == 0 && !spaces) {
       // A single name followed by single spaces ("id date amount") is also whitespace-aligned.
-      std::string_view first(buf_.data() + pos_, i - pos_);
+      std::string_view first(buf_.data() + first_start, i - first_start);
       if (first.find(' ') != std::string_view::npos) delim_ = '\0';
     }
   }
@@ -137,12 +140,18 @@ bool CsvReader::next(Record& out) {
 }
 
 void CsvReader::check_utf8(const Record& r, std::string_view raw) const {
-  const size_t bad = find_invalid_utf8(raw);
+  // Field by field: raw holds the fields back to back, so the end of one field and the start of the next could
+  // otherwise spell a valid sequence ("\xC3" then "\xA9" reads as "é").
+  size_t bad = std::string_view::npos, col = 0;
+  for (size_t k = 0; k < r.fields.size(); ++k) {
+    const size_t b = find_invalid_utf8(r.fields[k]);
+    if (b != std::string_view::npos) {
+      bad = static_cast<size_t>(r.fields[k].data() - raw.data()) + b;
+      col = k;
+      break;
+    }
+  }
   if (bad == std::string_view::npos) return;
-  // Locate the field holding the bad byte for the column number.
-  size_t col = 0;
-  for (size_t k = 0; k < r.fields.size(); ++k)
-    if (r.fields[k].data() <= raw.data() + bad) col = k;
   std::string bytes;
   for (size_t k = bad; k < std::min(raw.size(), bad + 4); ++k)
     bytes += fmt::format("{:02X} ", static_cast<unsigned char>(raw[k]));

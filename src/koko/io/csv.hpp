@@ -32,7 +32,7 @@ class RecordReader {
   [[nodiscard]] virtual const std::vector<std::string>& header() const = 0;
   virtual bool next(Record& out) = 0;
   [[nodiscard]] virtual const std::string& path() const = 0;
-  [[nodiscard]] virtual char delimiter() const = 0;  // for messages and rejects; 0 = whitespace or JSONL
+  [[nodiscard]] virtual char delimiter() const = 0;  // for messages and rejects: 0 = whitespace, JSONL says ,
   [[nodiscard]] virtual uint64_t compressed_bytes_read() const = 0;
   [[nodiscard]] virtual uint64_t file_size() const = 0;
 };

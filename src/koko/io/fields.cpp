@@ -155,14 +155,15 @@ std::string_view trim(std::string_view s) {
 
 std::optional<Decimal> parse_decimal(std::string_view s) {
   s = trim(s);
-  bool neg = false;
+  bool neg = false, sign = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
     neg = s[0] == '-';
+    sign = true;
     s.remove_prefix(1);
   }
   s = strip_currency(s);
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {  // "$-4.00"
-    if (neg) return std::nullopt;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {  // "$-4.00"; a second sign ("+-1", "+$-4") is no number
+    if (sign) return std::nullopt;
     neg = s[0] == '-';
     s.remove_prefix(1);
   }
@@ -214,6 +215,8 @@ int64_t to_minor_units(Decimal d, int minor_digits) { return round_scaled(d.mant
 
 std::optional<int64_t> rescale(Decimal d, int scale) {
   if (scale < d.scale) return std::nullopt;
+  if (scale - d.scale >= static_cast<int>(kPow10.size()))  // 10^19 and up do not fit in 64 bits
+    return d.mantissa == 0 ? std::optional<int64_t>(0) : std::nullopt;
   const int64_t f = kPow10[static_cast<size_t>(scale - d.scale)];
   const int64_t limit = std::numeric_limits<int64_t>::max() / f;
   if (d.mantissa > limit || d.mantissa < -limit) return std::nullopt;
@@ -267,9 +270,10 @@ std::optional<Day> parse_date(std::string_view s, DateFormat f, int utc_offset_m
     case DateFormat::mdy:
     case DateFormat::dmy: return parse_slashed(s, f, utc_offset_minutes);
     case DateFormat::auto_detect:
+      // "2024/3/7" is 8 characters too: the slash decides before the length.
+      if (s.size() >= 8 && s[4] == '/') return parse_slashed(s, DateFormat::ymd_slash, utc_offset_minutes);
       if (s.size() == 8) return parse_yyyymmdd(s);
       if (s.size() >= 10 && s[4] == '-') return parse_iso(s, utc_offset_minutes);
-      if (s.size() >= 8 && s[4] == '/') return parse_slashed(s, DateFormat::ymd_slash, utc_offset_minutes);
       return std::nullopt;  // 03/07/2024 is ambiguous: --date-format mdy or dmy
   }
   return std::nullopt;

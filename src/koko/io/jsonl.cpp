@@ -23,7 +23,15 @@ class JsonlReader final : public RecordReader {
     if (!gz_) throw Error(ErrorCode::not_found, "cannot open the file", path_, "check its permissions");
     gzbuffer(gz_, 1 << 20);
     nlohmann::ordered_json first;
-    if (!read_object(first)) throw Error(ErrorCode::input, "the file is empty", path_, "write one JSON object per line");
+    // A constructor that throws runs no destructor: close the file here.
+    try {
+      if (!read_object(first))
+        throw Error(ErrorCode::input, "the file is empty", path_, "write one JSON object per line");
+    } catch (...) {
+      gzclose(gz_);
+      gz_ = nullptr;
+      throw;
+    }
     for (const auto& [k, v] : first.items()) header_.push_back(k);
     pending_ = std::move(first);
     has_pending_ = true;

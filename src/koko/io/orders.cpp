@@ -51,6 +51,14 @@ bool starts_with_any(std::string_view s, const std::vector<std::string>& prefixe
                      [&](const std::string& p) { return !p.empty() && s.starts_with(p); });
 }
 
+constexpr int64_t kMaxUnits = 1'000'000'000'000;  // 10^12 currency units
+
+int64_t io_pow10(int n) {
+  int64_t p = 1;
+  while (n-- > 0) p *= 10;
+  return p;
+}
+
 // A row-level problem: becomes an Error, or a reject with --on-error skip.
 struct RowError {
   size_t column;  // 0-based; npos for the whole row
@@ -101,6 +109,21 @@ std::map<std::string, size_t> resolve_columns(const std::vector<std::string>& he
     return std::nullopt;
   };
   const std::string header_list = fmt::format("{}", fmt::join(header, " | "));
+  // A header read as one column that holds another delimiter: the file is delimited by that one, and no --map
+  // can name its columns until it is read with the right delimiter.
+  std::string delimiter_hint;
+  if (header.size() == 1) {
+    auto shown = [](char d) { return d == '\t' ? std::string("\\t") : std::string(1, d); };
+    for (char d : {',', ';', '\t'}) {
+      if (d == delimiter || header[0].find(d) == std::string::npos) continue;
+      delimiter_hint = fmt::format(
+          "the file looks '{}'-delimited but was read as {}: set delimiter = \"{}\" under [format] in the preset "
+          "(or leave the delimiter out to detect it)\n  ",
+          shown(d), delimiter == 0 ? std::string("whitespace-aligned") : "'" + shown(delimiter) + "'-delimited",
+          d == '\t' ? std::string("tab") : shown(d));
+      break;
+    }
+  }
   for (const auto& [field, names] : aliases()) {
     std::optional<std::string> named;
     if (auto m = map.find(field); m != map.end()) named = m->second;
@@ -109,8 +132,8 @@ std::map<std::string, size_t> resolve_columns(const std::vector<std::string>& he
       auto idx = find_exact(*named);
       if (!idx)
         throw Error(ErrorCode::input, fmt::format("column '{}' (for {}) is not in the header", *named, field), file,
-                    fmt::format("the header is: {}\n  use --map {}=COLUMN with one of these names", header_list,
-                                field));
+                    delimiter_hint + fmt::format("the header is: {}\n  use --map {}=COLUMN with one of these names",
+                                                 header_list, field));
       out[field] = *idx;
       continue;
     }
@@ -125,14 +148,8 @@ std::map<std::string, size_t> resolve_columns(const std::vector<std::string>& he
   }
   for (const auto& field : required) {
     if (out.contains(field)) continue;
-    std::string hint = fmt::format("the header is: {}\n  name the column with --map {}=COLUMN", header_list, field);
-    if (header.size() == 1) {
-      for (char d : {',', ';', '\t'}) {
-        if (d != delimiter && header[0].find(d) != std::string::npos)
-          hint += fmt::format("\n  the header holds '{}' characters: the file may be delimited by '{}' (--delimiter)",
-                              d == '\t' ? "\\t" : std::string(1, d), d == '\t' ? "\\t" : std::string(1, d));
-      }
-    }
+    const std::string hint =
+        delimiter_hint + fmt::format("the header is: {}\n  name the column with --map {}=COLUMN", header_list, field);
     throw Error(ErrorCode::input, fmt::format("required column '{}' not found", field), file, hint);
   }
   return out;
@@ -233,6 +250,7 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
     in_batch.clear();
   };
 
+  std::string first_reject;  // for the error when every row is rejected (no rejects file is written then)
   auto fail = [&](const Record& r, const RowError& e) {
     const std::string col =
         e.column == std::string::npos ? "" : fmt::format(":{}", e.column + 1);
@@ -243,6 +261,7 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
       throw Error(ErrorCode::input, msg, fmt::format("{}:{}{}", fname, r.line, col),
                   e.hint + (e.hint.empty() ? "" : "; ") + "or skip bad rows with --on-error skip");
     ++st.rows_rejected;
+    if (first_reject.empty()) first_reject = fmt::format("line {}: {}", r.line, msg);
     on_reject(Reject{r.line, msg, join_fields(r, reader.delimiter())});
   };
 
@@ -286,12 +305,21 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
         continue;
       }
       negative_quantity = qty->mantissa < 0;
-      value = qty->mantissa * *scaled_price;
+      if (__builtin_mul_overflow(qty->mantissa, *scaled_price, &value)) {
+        fail(r, {c_price, "quantity × unit price is too large", "check the quantity and unit price columns"});
+        continue;
+      }
     } else {
       const auto amount = parse_decimal(r.fields[c_amount]);
       if (!amount) {
         fail(r, {c_amount, fmt::format("'{}' is not an amount", trim(r.fields[c_amount])),
                  "expected e.g. 1234.50, -12 or $1,234.50"});
+        continue;
+      }
+      // Amounts up to a trillion (10^12) units of any currency; anything larger is a column mix-up.
+      if (amount->mantissa / io_pow10(amount->scale) >= kMaxUnits || -amount->mantissa / io_pow10(amount->scale) >= kMaxUnits) {
+        fail(r, {c_amount, fmt::format("'{}' is too large for an amount", trim(r.fields[c_amount])),
+                 "check that the amount column holds money"});
         continue;
       }
       value = to_minor_units(*amount, options.minor_digits);
@@ -321,7 +349,9 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
         regrouped.emplace(order_id);
       }
       if (pos != SIZE_MAX) {
-        scaled[pos] += value;
+        if (__builtin_add_overflow(scaled[pos], value, &scaled[pos]))
+          throw Error(ErrorCode::input, "an order's total is too large", fmt::format("{}:{}", fname, r.line),
+                      "check the quantity and unit price columns");
         continue;
       }
     }
@@ -341,7 +371,10 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
     throw Error(ErrorCode::input, "the file has a header but no data rows", fname, "export the data again");
   if (st.orders == 0)
     throw Error(ErrorCode::input, "no orders were kept from the file", fname,
-                st.rows_rejected ? "every row was rejected: see the rejects file" : "check the preset's rules");
+                st.rows_rejected ? fmt::format("every row was rejected, the first at {}; fix the file, the --map "
+                                               "or the --date-format (a failed import writes no rejects file)",
+                                               first_reject)
+                                 : "check the preset's rules");
   st.excluded_orders = excluded_orders.size();
   st.new_customers = dict.size() - dict_before;
 
