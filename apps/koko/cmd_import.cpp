@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "commands.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/progress.hpp"
@@ -53,8 +55,17 @@ void add_import(CLI::App& app, GlobalOptions& g) {
       req.replace = replace;
       req.rejects_file = rejects;
       req.date_format = date_format;
-      auto ws = store::Workspace::open(g.workspace, true);
-      const auto out = ingest::import_file(ws, req);
+      // A failed first import leaves no empty workspace behind.
+      const bool existed = std::filesystem::exists(g.workspace);
+      ingest::ImportOutcome out;
+      try {
+        auto ws = store::Workspace::open(g.workspace, true);
+        out = ingest::import_file(ws, req);
+      } catch (...) {
+        if (!existed)
+          for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(g.workspace + suffix);
+        throw;
+      }
       info(fmt::format("imported {} from {} (import #{})", kind, file, out.record.id));
       for (const auto& f : out.facts) info("  " + f);
       for (const auto& w : out.warnings) warn(w);

@@ -148,13 +148,7 @@ TEST_F(Cli, EmptyFile) {
   const auto fresh = koko({"-w", ws_, "import", "orders", file("empty.csv", "").string()});
   EXPECT_EQ(fresh.code, 3) << describe(fresh);
   EXPECT_TRUE(contains(fresh.err, "empty.csv: the file is empty")) << describe(fresh);
-  if (fs::exists(ws_)) {
-    const auto status = koko({"-w", ws_, "status"});
-    EXPECT_EQ(status.code, 0) << describe(status);
-    EXPECT_FALSE(contains(status.out, "import #")) << status.out;
-    EXPECT_FALSE(contains(status.out, "orders")) << status.out;
-  }
-  fs::remove(ws_);
+  EXPECT_FALSE(fs::exists(ws_)) << "a failed first import must not leave an empty workspace behind";
   const auto r = failed_import("empty2.csv", "");
   EXPECT_TRUE(contains(r.err, "the file is empty")) << describe(r);
   EXPECT_TRUE(contains(r.err, "hint: ")) << describe(r);
@@ -243,7 +237,7 @@ TEST_F(Cli, NegativeAmountsAreReturns) {
   const auto r = koko({"-w", ws_, "import", "orders",
                        file("neg.csv", kHeader + "1,2024-01-01,10.00\n1,2024-01-05,-4.50\n2,2024-01-02,3\n").string()});
   ASSERT_EQ(r.code, 0) << describe(r);
-  EXPECT_TRUE(contains(r.err, "3 orders (2 purchases, 1 returns, 0 without a customer)")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "2 orders and 1 returns (0 of them without a customer)")) << describe(r);
   EXPECT_TRUE(contains(r.err, "net revenue $8.50 (gross $13.00, returns -$4.50)")) << describe(r);
   const auto e = koko({"-w", ws_, "export", "orders"});
   EXPECT_EQ(e.out,

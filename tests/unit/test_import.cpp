@@ -189,12 +189,12 @@ PrintedFacts parse_facts(const std::string& text) {
     f.rows_kept = count_of(rows[1]);
     f.rows_rejected = count_of(rows[2]);
   }
-  auto orders = search_groups(text, R"(([\d,]+) orders \(([\d,]+) purchases, ([\d,]+) returns, ([\d,]+) without a customer\))");
-  if (orders.size() == 4) {
-    f.orders = count_of(orders[0]);
-    f.purchases = count_of(orders[1]);
-    f.returns = count_of(orders[2]);
-    f.guests = count_of(orders[3]);
+  auto orders = search_groups(text, R"(([\d,]+) orders and ([\d,]+) returns \(([\d,]+) of them without a customer\))");
+  if (orders.size() == 3) {
+    f.purchases = count_of(orders[0]);
+    f.returns = count_of(orders[1]);
+    f.orders = f.purchases + f.returns;
+    f.guests = count_of(orders[2]);
   }
   auto customers = search_groups(text, R"(([\d,]+) customers \()");
   if (customers.size() == 1) f.customers = count_of(customers[0]);

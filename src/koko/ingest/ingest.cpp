@@ -152,9 +152,10 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
                                   format_count(st.rows_kept), format_count(st.rows_rejected)));
   for (const auto& [reason, n] : st.rows_excluded)
     out.facts.push_back(fmt::format("{} rows excluded: {}", format_count(n), reason));
-  out.facts.push_back(fmt::format("{} orders ({} purchases, {} returns, {} without a customer)",
-                                  format_count(st.orders), format_count(st.purchase_orders),
-                                  format_count(st.return_orders), format_count(st.guest_orders)));
+  // "orders" means purchase orders everywhere (the overview too); returns are counted beside them.
+  out.facts.push_back(fmt::format("{} orders and {} returns ({} of them without a customer)",
+                                  format_count(st.purchase_orders), format_count(st.return_orders),
+                                  format_count(st.guest_orders)));
   out.facts.push_back(fmt::format("{} customers ({} new)", format_count(dict.size()),
                                   format_count(st.new_customers)));
   out.facts.push_back(fmt::format("net revenue {} (gross {}, returns {})", format_money(st.net_revenue, currency),
