@@ -25,7 +25,7 @@ std::map<std::string, std::string> parse_map(const std::vector<std::string>& pai
 
 void add_import(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("import", "Import orders or customers into the workspace (one transaction)");
-  static std::string kind, file, preset, on_error = "fail", rejects = "rejects.csv", date_format;
+  static std::string kind, file, preset, on_error = "fail", rejects = "rejects.csv", date_format, encoding, currency;
   static std::vector<std::string> maps;
   static bool replace = false;
   cmd->add_option("KIND", kind, "What the file holds")->required()->check(CLI::IsMember({"orders", "customers"}));
@@ -36,13 +36,17 @@ void add_import(CLI::App& app, GlobalOptions& g) {
                                           "rejects file and go on")
       ->check(CLI::IsMember({"fail", "skip"}));
   cmd->add_option("--rejects", rejects, "Where skipped rows go (default rejects.csv)");
-  cmd->add_option("--date-format", date_format, "auto (default), iso, yyyymmdd, ymd, mdy or dmy");
+  cmd->add_option("--date-format", date_format, "auto (default), iso, yyyymmdd, ymd, mdy, dmy or excel");
+  cmd->add_option("--encoding", encoding,
+                  "utf-8, cp932 (Shift_JIS), utf-16, windows-1252 or any ICU name (default: detected)");
+  cmd->add_option("--currency", currency, "ISO currency of the amounts (JPY, USD, ...); fixes the workspace's");
   cmd->add_flag("--replace", replace, "Replace an earlier import of the same file");
   cmd->footer(
       "Examples:\n"
       "  koko import orders CDNOW_master.txt --preset cdnow\n"
       "  koko import orders online_retail.csv.gz --preset online-retail --on-error skip\n"
       "  koko import orders export.csv --map customer_id=\"Customer No\" --map amount=Total\n"
+      "  koko import orders 注文データ.csv --encoding cp932 --currency JPY\n"
       "  koko import customers customers.csv");
   cmd->callback([&g] {
     g.run = [&g] {
@@ -55,6 +59,8 @@ void add_import(CLI::App& app, GlobalOptions& g) {
       req.replace = replace;
       req.rejects_file = rejects;
       req.date_format = date_format;
+      req.encoding = encoding;
+      req.currency = currency;
       // A failed first import leaves no empty workspace behind.
       const bool existed = std::filesystem::exists(g.workspace);
       ingest::ImportOutcome out;

@@ -568,10 +568,16 @@ TEST_F(CsvTest, UnterminatedQuoteInTheHeader) {
   EXPECT_EQ(e.location, p.string() + ":1");
 }
 
+// Reading as UTF-8 by name skips detection, so every record is validated where it stands.
+CsvOptions utf8_only(CsvOptions o = {}) {
+  o.encoding = "utf-8";
+  return o;
+}
+
 TEST_F(CsvTest, InvalidUtf8NamesOffsetLineAndColumn) {
   // "id,name\n" is 8 bytes and "1,ok\n" 5, so the bad record starts at byte 13 on line 3; \xE9 is Latin-1 é.
   const fs::path p = write("latin1.csv", "id,name\n1,ok\n2,caf\xE9\n3,x\n");
-  CsvReader reader(p);
+  CsvReader reader(p, utf8_only());
   Record r;
   ASSERT_TRUE(reader.next(r));
   const Error e = expect_error([&] { reader.next(r); });
@@ -585,13 +591,13 @@ TEST_F(CsvTest, InvalidUtf8NamesOffsetLineAndColumn) {
 
 TEST_F(CsvTest, InvalidUtf8InTheHeaderAndInQuotedFields) {
   const fs::path h = write("bad_header.csv", "id,\x82\xA0\n1,2\n");  // Shift_JIS
-  const Error eh = expect_error([&] { CsvReader reader(h); });
+  const Error eh = expect_error([&] { CsvReader reader(h, utf8_only()); });
   EXPECT_EQ(eh.location, h.string() + ":1:2");
   EXPECT_NE(eh.hint.find("--encoding"), std::string::npos);
 
   // A quoted multi-line field: the record starts on line 2, column 3.
   const fs::path q = write("bad_quoted.csv", "a,b,c\n1,2,\"x\ny\xFF\"\n");
-  CsvReader reader(q);
+  CsvReader reader(q, utf8_only());
   Record r;
   const Error eq = expect_error([&] { reader.next(r); });
   EXPECT_EQ(eq.location, q.string() + ":2:3");
@@ -603,13 +609,13 @@ TEST_F(CsvTest, InvalidUtf8SplitAcrossTwoFieldsIsStillInvalid) {
   // Each field alone is invalid (a lead byte without its continuation, a lone continuation byte), even though
   // the two bytes together would spell "é".
   const fs::path p = write("split.csv", "a,b\n1\xC3,\xA9x\n");
-  CsvReader reader(p);
+  CsvReader reader(p, utf8_only());
   Record r;
   const Error e = expect_error([&] { reader.next(r); });
   EXPECT_EQ(e.code, ErrorCode::input);
   EXPECT_EQ(e.location, p.string() + ":2:1");
 
-  CsvOptions ws;
+  CsvOptions ws = utf8_only();
   ws.layout = Layout::whitespace;
   const fs::path w = write("split.txt", "a b\n1\xC3 \xA9x\n");
   CsvReader wreader(w, ws);
@@ -619,7 +625,7 @@ TEST_F(CsvTest, InvalidUtf8SplitAcrossTwoFieldsIsStillInvalid) {
 
 TEST_F(CsvTest, InvalidUtf8InAWhitespaceFile) {
   const fs::path p = write("ws_bad.txt", " 00001 19970101  1  11.77\r\n 00002 1997\xA0" "0112  1  12.00\r\n");
-  CsvReader reader(p);
+  CsvReader reader(p, utf8_only());
   ASSERT_TRUE(reader.whitespace_aligned());
   Record r;
   const Error e = expect_error([&] { reader.next(r); });

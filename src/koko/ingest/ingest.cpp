@@ -94,12 +94,13 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
   // The workspace's currency is fixed by the first orders import.
   std::string currency = workspace_currency(ws);
   const bool has_orders = ws.columnar_rows("orders") > 0;
-  if (!preset.currency.empty() && preset.currency != currency) {
-    if (has_orders)
+  const std::string wanted = !req.currency.empty() ? req.currency : preset.currency;
+  if (!wanted.empty() && wanted != currency) {
+    if (has_orders || ws.meta("currency"))
       throw Error(ErrorCode::usage,
-                  fmt::format("the preset's currency {} differs from the workspace's {}", preset.currency, currency),
+                  fmt::format("the file's currency {} differs from the workspace's {}", wanted, currency),
                   req.file.string(), "use one workspace per currency");
-    currency = preset.currency;
+    currency = wanted;
     ws.set_meta("currency", currency);
   }
 
@@ -108,6 +109,8 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
   opt.map = req.map;
   opt.on_error = req.on_error;
   opt.minor_digits = currency_digits(currency);
+  opt.currency = currency;
+  if (!req.encoding.empty()) opt.preset.csv.encoding = req.encoding;
   opt.today = today();
   if (!req.date_format.empty()) {
     auto f = io::parse_date_format(req.date_format);
@@ -182,7 +185,9 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
 }
 
 ImportOutcome import_customers_file(store::Workspace& ws, const ImportRequest& req, const io::Preset& preset) {
-  const auto records = io::open_records(req.file, preset.csv);
+  io::CsvOptions csv = preset.csv;
+  if (!req.encoding.empty()) csv.encoding = req.encoding;
+  const auto records = io::open_records(req.file, csv);
   io::RecordReader& reader = *records;
   const auto& header = reader.header();
   const auto cols = io::resolve_columns(header, preset, req.map, {"customer_id"}, req.file.string(),

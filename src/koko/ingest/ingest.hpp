@@ -19,6 +19,8 @@ struct ImportRequest {
   bool replace = false;                    // replace an earlier import of the same file
   std::filesystem::path rejects_file = "rejects.csv";
   std::string date_format;                 // overrides the preset's when not empty
+  std::string encoding;                    // overrides the preset's / detection when not empty
+  std::string currency;                    // ISO code; sets the workspace's on its first orders import
 };
 
 struct ImportOutcome {

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "koko/core/error.hpp"
+#include "koko/io/encoding.hpp"
 
 namespace koko::io {
 
@@ -55,9 +56,8 @@ CsvReader::CsvReader(const std::filesystem::path& path, CsvOptions options)
   gzbuffer(src_->gz, kBlock);
   buf_.resize(kBlock);
 
-  // A UTF-8 byte-order mark is not part of the first column's name.
-  fill();
-  if (end_ - pos_ >= 3 && buf_.compare(pos_, 3, "\xEF\xBB\xBF") == 0) pos_ += 3;
+  // The encoding is detected (or named) first; a byte-order mark is never part of the first column's name.
+  open_encoding(options.encoding);
 
   // Detect the layout from the first non-blank line (outside quotes); blank lines before the header are skipped
   // as records anyway.
@@ -106,6 +106,17 @@ uint64_t CsvReader::compressed_bytes_read() const {
   return off < 0 ? 0 : static_cast<uint64_t>(off);
 }
 
+size_t CsvReader::read_raw(char* dst, size_t cap) {
+  const int n = gzread(src_->gz, dst, static_cast<unsigned>(cap));
+  if (n < 0) {
+    int errnum = 0;
+    const char* msg = gzerror(src_->gz, &errnum);
+    throw Error(ErrorCode::input, fmt::format("cannot read the file: {}", msg), path_,
+                "the file may be truncated or not really gzip-compressed");
+  }
+  return static_cast<size_t>(n);
+}
+
 bool CsvReader::fill() {
   if (eof_) return false;
   // Keep the unread tail; callers only refill when it is empty, so this is a plain reset.
@@ -114,19 +125,61 @@ bool CsvReader::fill() {
   if (keep > 0) buf_.replace(0, keep, buf_, pos_, keep);
   pos_ = 0;
   end_ = keep;
-  const int n = gzread(src_->gz, buf_.data() + end_, static_cast<unsigned>(buf_.size() - end_));
-  if (n < 0) {
-    int errnum = 0;
-    const char* msg = gzerror(src_->gz, &errnum);
-    throw Error(ErrorCode::input, fmt::format("cannot read the file: {}", msg), path_,
-                "the file may be truncated or not really gzip-compressed");
+  if (!to_utf8_) {
+    if (buf_.size() < kBlock) buf_.resize(kBlock);
+    const size_t n = read_raw(buf_.data() + end_, buf_.size() - end_);
+    if (n == 0) {
+      eof_ = true;
+      return end_ > pos_;
+    }
+    end_ += n;
+    return true;
   }
-  if (n == 0) {
-    eof_ = true;
-    return end_ > pos_;
+  // Transcoding: decode raw blocks until some UTF-8 comes out (a block may end inside a character).
+  buf_.resize(end_);
+  while (buf_.size() == end_) {
+    raw_.resize(kBlock);
+    const size_t n = read_raw(raw_.data(), raw_.size());
+    to_utf8_->convert(std::string_view(raw_.data(), n), n == 0, buf_, raw_offset_, path_);
+    raw_offset_ += n;
+    if (n == 0) {
+      eof_ = true;
+      break;
+    }
   }
-  end_ += static_cast<size_t>(n);
-  return true;
+  end_ = buf_.size();
+  return end_ > pos_;
+}
+
+void CsvReader::open_encoding(const std::string& named) {
+  // Sniff the first block, then hand it to the decoder (or keep it as UTF-8).
+  raw_.resize(kBlock);
+  const size_t n = read_raw(raw_.data(), raw_.size());
+  const std::string_view head(raw_.data(), n);
+  DetectedEncoding enc;
+  if (named.empty()) {
+    enc = detect_encoding(head, n < kBlock, path_);
+  } else {
+    enc.name = canonical_encoding(named);
+    if (is_utf8_name(enc.name) && head.starts_with("\xEF\xBB\xBF")) enc.bom = 3;
+    if (enc.name.starts_with("UTF-16") && (head.starts_with("\xFF\xFE") || head.starts_with("\xFE\xFF"))) enc.bom = 2;
+  }
+  encoding_ = enc.name;
+  buf_.clear();
+  if (is_utf8_name(enc.name)) {
+    buf_.assign(head.substr(enc.bom));
+    buf_.resize(std::max(buf_.size(), kBlock));
+    end_ = n - enc.bom;
+    consumed_ = enc.bom;
+    if (n == 0) eof_ = true;
+    return;
+  }
+  to_utf8_ = std::make_unique<ToUtf8>(enc.name == "UTF-16" ? (head.starts_with("\xFE\xFF") ? "UTF-16BE" : "UTF-16LE")
+                                                           : enc.name);
+  to_utf8_->convert(head.substr(enc.bom), n < kBlock, buf_, enc.bom, path_);
+  raw_offset_ = n;
+  end_ = buf_.size();
+  if (n < kBlock) eof_ = true;
 }
 
 bool CsvReader::next(Record& out) {

@@ -16,6 +16,7 @@ enum class Layout { auto_detect, delimited, whitespace };
 struct CsvOptions {
   Layout layout = Layout::auto_detect;
   char delimiter = 0;  // used when layout == delimited; 0 = detect
+  std::string encoding;  // empty = detect (BOM, UTF-8, CP932); else an ICU converter name or alias
 };
 
 // One record: fields as views into the reader's buffer, valid until the next call to next().
@@ -56,6 +57,7 @@ class CsvReader final : public RecordReader {
   [[nodiscard]] const std::string& path() const override { return path_; }
   [[nodiscard]] char delimiter() const override { return delim_; }  // 0 for whitespace-aligned
   [[nodiscard]] bool whitespace_aligned() const { return delim_ == 0; }
+  [[nodiscard]] const std::string& encoding() const { return encoding_; }  // as detected or named
   [[nodiscard]] uint64_t compressed_bytes_read() const override;   // for progress against file_size()
   [[nodiscard]] uint64_t file_size() const override { return file_size_; }
 
@@ -69,6 +71,13 @@ class CsvReader final : public RecordReader {
   std::unique_ptr<Source> src_;
   std::string path_;
   uint64_t file_size_ = 0;
+  size_t read_raw(char* dst, size_t cap);  // bytes from the file (decompressed); 0 at the end
+  void open_encoding(const std::string& named);
+
+  std::unique_ptr<class ToUtf8> to_utf8_;  // null for UTF-8 input
+  std::string raw_;                        // undecoded bytes when transcoding
+  uint64_t raw_offset_ = 0;                // file offset of raw_'s first byte
+  std::string encoding_ = "UTF-8";
   std::string buf_;
   size_t pos_ = 0;
   size_t end_ = 0;

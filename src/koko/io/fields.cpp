@@ -2,6 +2,11 @@
 
 #include <array>
 #include <limits>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "koko/io/encoding.hpp"
 
 namespace koko::io {
 
@@ -83,6 +88,7 @@ bool parse_time_tail(std::string_view t, int& minutes, std::optional<int>& offse
   if (hh > 24 || mm > 59 || ss > 60) return false;
   minutes = hh * 60 + mm;
   if (i == t.size()) return true;
+  if (t[i] == ' ' && i + 1 < t.size()) ++i;  // "10:15:00 +0900" (Shopify)
   if (t[i] == 'Z' && i + 1 == t.size()) {
     offset = 0;
     return true;
@@ -223,6 +229,35 @@ std::optional<int64_t> rescale(Decimal d, int scale) {
   return d.mantissa * f;
 }
 
+std::optional<Decimal> parse_money(std::string_view raw, bool yen) {
+  std::string s = nfkc(trim(raw));
+  std::string_view v = trim(s);
+  int signs = 0;
+  if (v.ends_with("円")) {
+    v.remove_suffix(std::string_view("円").size());
+    v = trim(v);
+    ++signs;
+  }
+  // Count the leading currency signs (after an optional minus) so that "¥1,200円" or "$$5" are refused.
+  std::string_view body = v;
+  if (!body.empty() && (body[0] == '-' || body[0] == '+')) body.remove_prefix(1);
+  for (std::string_view sign : {"$", "\xC2\xA3", "\xE2\x82\xAC", "\xC2\xA5", "\\"}) {
+    while (body.starts_with(sign)) {
+      if (sign == "\\" && !yen) return std::nullopt;
+      body.remove_prefix(sign.size());
+      ++signs;
+    }
+  }
+  if (signs > 1) return std::nullopt;
+  if (yen) {
+    std::string copy(v);
+    const auto at = copy.find('\\');
+    if (at != std::string::npos) copy.replace(at, 1, "\xC2\xA5");
+    return parse_decimal(copy);
+  }
+  return parse_decimal(v);
+}
+
 std::optional<int64_t> parse_int(std::string_view s) {
   s = trim(s);
   bool neg = false;
@@ -246,6 +281,7 @@ std::optional<DateFormat> parse_date_format(std::string_view name) {
   if (name == "ymd" || name == "%Y/%m/%d") return DateFormat::ymd_slash;
   if (name == "mdy" || name == "%m/%d/%Y") return DateFormat::mdy;
   if (name == "dmy" || name == "%d/%m/%Y") return DateFormat::dmy;
+  if (name == "excel") return DateFormat::excel;
   return std::nullopt;
 }
 
@@ -257,15 +293,81 @@ std::string_view date_format_example(DateFormat f) {
     case DateFormat::ymd_slash: return "2024/03/07";
     case DateFormat::mdy: return "03/07/2024 (month first)";
     case DateFormat::dmy: return "07/03/2024 (day first)";
+    case DateFormat::excel: return "an Excel serial day number such as 45358";
   }
   return "";
 }
 
-std::optional<Day> parse_date(std::string_view s, DateFormat f, int utc_offset_minutes) {
-  s = trim(s);
+namespace {
+struct Era {
+  const char* name;
+  int first_year;  // the era's year 1 in the Gregorian calendar
+  Day start;       // first day of the era
+};
+const Era kEras[] = {
+    {"明治", 1868, days_from_civil(1868, 10, 23)}, {"大正", 1912, days_from_civil(1912, 7, 30)},
+    {"昭和", 1926, days_from_civil(1926, 12, 25)}, {"平成", 1989, days_from_civil(1989, 1, 8)},
+    {"令和", 2019, days_from_civil(2019, 5, 1)},
+};
+
+// 2024年3月7日, 令和6年3月7日, 令和元年5月1日 (after NFKC), with an optional time tail.
+std::optional<Day> parse_japanese(std::string_view s, int off) {
+  const Era* era = nullptr;
+  for (const auto& e : kEras) {
+    if (s.starts_with(e.name)) {
+      era = &e;
+      s.remove_prefix(std::string_view(e.name).size());
+      break;
+    }
+  }
+  auto number = [&](std::string_view unit, int& v) {
+    size_t i = 0;
+    v = 0;
+    if (era && unit == "年" && s.starts_with("元")) {
+      s.remove_prefix(std::string_view("元").size());
+      v = 1;
+    } else {
+      while (i < s.size() && is_digit(s[i]) && i < 4) v = v * 10 + (s[i++] - '0');
+      if (i == 0) return false;
+      s.remove_prefix(i);
+    }
+    if (!s.starts_with(unit)) return false;
+    s.remove_prefix(unit.size());
+    return true;
+  };
+  int y = 0, m = 0, d = 0;
+  if (!number("年", y) || !number("月", m) || !number("日", d)) return std::nullopt;
+  if (era) y += era->first_year - 1;
+  auto day = make_day(y, m, d);
+  if (!day) return std::nullopt;
+  if (era) {
+    const Era* next = era + 1 < std::end(kEras) ? era + 1 : nullptr;
+    if (*day < era->start || (next && *day >= next->start)) return std::nullopt;  // 平成31年5月1日 does not exist
+  }
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  const std::string tail = s.empty() ? std::string() : " " + std::string(s);  // "2024年3月7日 10:15"
+  return with_time(*day, tail, off);
+}
+
+std::optional<Day> parse_excel(std::string_view s) {
+  const auto d = parse_decimal(s);
+  if (!d || d->mantissa <= 0) return std::nullopt;
+  int64_t serial = d->mantissa;
+  for (int k = 0; k < d->scale; ++k) serial /= 10;  // the fraction is the time of day
+  if (serial == 60 || serial > 2958465) return std::nullopt;  // 1900-02-29 never was; 9999-12-31 is the last
+  const Day base = days_from_civil(1899, 12, 31);             // serial 1 = 1900-01-01
+  return static_cast<Day>(base + serial - (serial > 60 ? 1 : 0));
+}
+}  // namespace
+
+std::optional<Day> parse_date(std::string_view raw, DateFormat f, int utc_offset_minutes) {
+  const std::string normalised = nfkc(trim(raw));
+  const std::string_view s = normalised;
+  if (s.find("年") != std::string_view::npos) return parse_japanese(s, utc_offset_minutes);
   switch (f) {
     case DateFormat::iso: return parse_iso(s, utc_offset_minutes);
     case DateFormat::yyyymmdd: return parse_yyyymmdd(s);
+    case DateFormat::excel: return parse_excel(s);
     case DateFormat::ymd_slash:
     case DateFormat::mdy:
     case DateFormat::dmy: return parse_slashed(s, f, utc_offset_minutes);
@@ -277,6 +379,19 @@ std::optional<Day> parse_date(std::string_view s, DateFormat f, int utc_offset_m
       return std::nullopt;  // 03/07/2024 is ambiguous: --date-format mdy or dmy
   }
   return std::nullopt;
+}
+
+std::string date_hint(std::string_view value, DateFormat f) {
+  const std::string v = nfkc(trim(value));
+  size_t i = 0;
+  int a = 0, b = 0;
+  const bool slashed_day_first = digits12(v, i, a) && i < v.size() && v[i++] == '/' && digits12(v, i, b) &&
+                                 i < v.size() && v[i] == '/';
+  if (f == DateFormat::auto_detect && slashed_day_first)
+    return fmt::format("'{}' is ambiguous (month/day or day/month?): pass --date-format mdy or --date-format dmy",
+                       trim(value));
+  return fmt::format("expected {}, or 2024年3月7日; set --date-format if the file uses another form",
+                     date_format_example(f));
 }
 
 std::string_view normalise_id(std::string_view s, bool strip_decimal_zero) {

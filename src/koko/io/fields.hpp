@@ -20,6 +20,11 @@ struct Decimal {
 // well placed. Up to 6 decimals. Currency signs: $ £ € ¥.
 std::optional<Decimal> parse_decimal(std::string_view s);
 
+// Money as shops and spreadsheets write it: parse_decimal after NFKC (full-width digits, ￥ → ¥), plus a trailing
+// 円 and, with yen = true, a leading backslash (the yen sign at byte 0x5C of Shift_JIS). One currency sign at most:
+// "¥1,200円" and "$$5" are refused.
+std::optional<Decimal> parse_money(std::string_view s, bool yen);
+
 // Rounds value * 10^minor_digits half away from zero to an integer.
 int64_t to_minor_units(Decimal d, int minor_digits);
 
@@ -36,14 +41,19 @@ enum class DateFormat {
   ymd_slash,    // YYYY/MM/DD or YYYY/M/D
   mdy,          // MM/DD/YYYY
   dmy,          // DD/MM/YYYY
+  excel,        // Excel serial day numbers (1 = 1900-01-01, with Excel's phantom 1900-02-29 = 60)
 };
 
 std::optional<DateFormat> parse_date_format(std::string_view name);
 std::string_view date_format_example(DateFormat f);
 
+// Every format also accepts Japanese dates after NFKC: 2024年3月7日, 令和6年3月7日 (明治 to 令和, 元年 for year 1).
 // The local calendar day of a date or timestamp. A timestamp with a UTC offset is converted to the workspace's
 // fixed offset (utc_offset_minutes); one without an offset is taken as already local.
 std::optional<Day> parse_date(std::string_view s, DateFormat f, int utc_offset_minutes = 0);
+
+// What to tell a user whose value did not parse: the expected form, or why the value is ambiguous.
+std::string date_hint(std::string_view value, DateFormat f);
 
 // ID normalisation: trims spaces; with strip_decimal_zero "17850.0" → "17850".
 std::string_view normalise_id(std::string_view s, bool strip_decimal_zero);

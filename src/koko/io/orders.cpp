@@ -7,6 +7,7 @@
 
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
+#include "koko/io/encoding.hpp"
 
 namespace koko::io {
 
@@ -189,6 +190,11 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
   const size_t c_amount = use_lines ? 0 : cols.at("amount");
   const size_t c_qty = use_lines ? cols.at("quantity") : 0, c_price = use_lines ? cols.at("unit_price") : 0;
 
+  const bool yen = options.currency == "JPY";
+  auto yen_ok = [&](std::string_view v) {
+    return yen || (v.find("円") == std::string_view::npos && v.find("\xC2\xA5") == std::string_view::npos &&
+                   v.find("\xEF\xBF\xA5") == std::string_view::npos);
+  };
   constexpr int kLineScale = 6;  // line amounts are summed exactly in millionths, rounded once per order
   const size_t dict_before = dict.size();
   PaddingWatch padding;
@@ -287,14 +293,20 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
     const auto day = parse_date(r.fields[c_date], preset.date_format, options.utc_offset_minutes);
     if (!day) {
       fail(r, {c_date, fmt::format("'{}' is not a valid date", trim(r.fields[c_date])),
-               fmt::format("expected {} (or set --date-format)", date_format_example(preset.date_format))});
+               date_hint(r.fields[c_date], preset.date_format)});
       continue;
     }
     int64_t value = 0;
     bool negative_quantity = false;
     if (use_lines) {
-      const auto qty = parse_decimal(r.fields[c_qty]);
-      const auto price = parse_decimal(r.fields[c_price]);
+      const auto qty = parse_decimal(nfkc(r.fields[c_qty]));
+      if (!yen_ok(r.fields[c_price])) {
+        fail(r, {c_price, fmt::format("'{}' is in yen but the workspace currency is {}", trim(r.fields[c_price]),
+                                      options.currency),
+                 "import into a JPY workspace: koko init --currency JPY, or --currency JPY on the first import"});
+        continue;
+      }
+      const auto price = parse_money(r.fields[c_price], yen);
       if (!qty || qty->scale != 0) {
         fail(r, {c_qty, fmt::format("'{}' is not a whole number", trim(r.fields[c_qty])), "expected e.g. 3 or -1"});
         continue;
@@ -310,10 +322,16 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
         continue;
       }
     } else {
-      const auto amount = parse_decimal(r.fields[c_amount]);
+      if (!yen_ok(r.fields[c_amount])) {
+        fail(r, {c_amount, fmt::format("'{}' is in yen but the workspace currency is {}", trim(r.fields[c_amount]),
+                                       options.currency),
+                 "import into a JPY workspace: koko init --currency JPY, or --currency JPY on the first import"});
+        continue;
+      }
+      const auto amount = parse_money(r.fields[c_amount], yen);
       if (!amount) {
         fail(r, {c_amount, fmt::format("'{}' is not an amount", trim(r.fields[c_amount])),
-                 "expected e.g. 1234.50, -12 or $1,234.50"});
+                 "expected e.g. 1234.50, -12, $1,234.50, ¥1,200 or 1,200円 (one currency sign)"});
         continue;
       }
       // Amounts up to a trillion (10^12) units of any currency; anything larger is a column mix-up.

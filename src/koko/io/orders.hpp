@@ -36,6 +36,7 @@ struct OrderImportOptions {
   std::map<std::string, std::string> map;  // --map field=column overrides
   OnError on_error = OnError::fail;
   int minor_digits = 2;
+  std::string currency = "USD";            // the workspace's: a yen amount in a non-JPY workspace is an error
   int utc_offset_minutes = 0;
   Day today = 0;                           // dates after it are counted as future dates
   size_t batch_rows = 1 << 20;

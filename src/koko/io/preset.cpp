@@ -57,6 +57,7 @@ Preset load_preset(const std::filesystem::path& file) {
   if (!parsed) throw bad("format.date_format", "must be auto, iso, yyyymmdd, ymd, mdy or dmy");
   p.date_format = *parsed;
   p.currency = t["format"]["currency"].value_or(std::string());
+  p.csv.encoding = t["format"]["encoding"].value_or(std::string());
 
   if (auto* cols = t["columns"].as_table()) {
     for (const auto& [k, v] : *cols) {
