@@ -9,6 +9,7 @@
 #include "koko/core/money.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/ingest/ingest.hpp"
+#include "koko/io/encoding.hpp"
 
 namespace koko::cli {
 
@@ -90,16 +91,65 @@ void export_table(store::Workspace& ws, const std::string& table, std::ostream& 
   }
 }
 
+// Re-encodes what is written through it, line by line, for Excel: CRLF line ends and, for CP932, an error naming
+// the first line holding a character CP932 cannot write (never a silent '?').
+class ExcelBuf : public std::streambuf {
+ public:
+  ExcelBuf(std::ostream& out, std::string encoding) : out_(out), encoding_(std::move(encoding)) {}
+  ~ExcelBuf() override = default;
+  void finish() { emit(true); }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) pending_ += static_cast<char>(c);
+    if (pending_.size() >= (1 << 20)) emit(false);
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    pending_.append(s, static_cast<size_t>(n));
+    if (pending_.size() >= (1 << 20)) emit(false);
+    return n;
+  }
+
+ private:
+  void emit(bool all) {
+    const size_t cut = all ? pending_.size() : pending_.rfind('\n') + 1;
+    if (cut == 0 || cut == std::string::npos + 1) return;
+    std::string text;
+    size_t start = 0;
+    while (start < cut) {
+      size_t nl = pending_.find('\n', start);
+      if (nl == std::string::npos || nl >= cut) nl = cut;
+      ++line_;
+      text += io::from_utf8(std::string_view(pending_).substr(start, nl - start), encoding_,
+                            fmt::format("line {} of the export", line_));
+      if (nl < cut) text += "\r\n";
+      start = nl + 1;
+    }
+    out_ << text;
+    pending_.erase(0, cut);
+  }
+  std::ostream& out_;
+  std::string encoding_;
+  std::string pending_;
+  uint64_t line_ = 0;
+};
+
 }  // namespace
 
 void add_export(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("export", "Write a workspace table as CSV (stdout, or --out FILE)");
-  static std::string table, out_file;
-  static bool list = false;
+  static std::string table, out_file, encoding = "utf-8";
+  static bool list = false, excel = false;
   cmd->add_option("TABLE", table, "orders, customers, customer_ids or any result table (see --list)");
   cmd->add_option("--out,-o", out_file, "Output file (written atomically)");
   cmd->add_flag("--list", list, "List the tables");
-  cmd->footer("Examples:\n  koko export --list\n  koko export overview_monthly --out monthly.csv");
+  cmd->add_flag("--excel", excel, "For Excel: UTF-8 with a byte-order mark and CRLF line ends (Japanese text opens "
+                                  "correctly), or CP932 with --encoding cp932");
+  cmd->add_option("--encoding", encoding, "With --excel: utf-8 (default) or cp932 (Shift_JIS)");
+  cmd->footer(
+      "Examples:\n  koko export --list\n  koko export overview_monthly --out monthly.csv\n"
+      "  koko export customers --excel --out 顧客.csv\n  koko export orders --excel --encoding cp932 --out orders.csv");
   cmd->callback([&g] {
     g.run = [&g] {
       auto ws = store::Workspace::open(g.workspace, false);
@@ -111,8 +161,21 @@ void add_export(CLI::App& app, GlobalOptions& g) {
       if (std::find(names.begin(), names.end(), table) == names.end())
         throw Error(ErrorCode::not_found, fmt::format("no table named '{}'", table), g.workspace,
                     fmt::format("tables: {}", fmt::join(names, ", ")));
+      if (!excel && !io::is_utf8_name(encoding))
+        throw Error(ErrorCode::usage, "--encoding applies to --excel exports", {},
+                    "add --excel, or leave out --encoding for plain UTF-8");
+      // Plain exports are UTF-8 as stored; Excel exports are re-encoded line by line.
+      auto write = [&](std::ostream& os) {
+        if (!excel) return export_table(ws, table, os);
+        if (io::is_utf8_name(encoding)) os << "\xEF\xBB\xBF";
+        ExcelBuf buf(os, encoding);
+        std::ostream converted(&buf);
+        export_table(ws, table, converted);
+        converted.flush();
+        buf.finish();
+      };
       if (out_file.empty()) {
-        export_table(ws, table, std::cout);
+        write(std::cout);
         std::cout.flush();
         return 0;
       }
@@ -120,7 +183,13 @@ void add_export(CLI::App& app, GlobalOptions& g) {
       {
         std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
         if (!f) throw Error(ErrorCode::usage, "cannot write the file", out_file, "choose a writable path");
-        export_table(ws, table, f);
+        try {
+          write(f);
+        } catch (...) {
+          f.close();
+          std::filesystem::remove(tmp);  // never half a file
+          throw;
+        }
         if (!f.flush()) throw Error(ErrorCode::usage, "writing failed (disk full?)", out_file, "");
       }
       std::filesystem::rename(tmp, out_file);

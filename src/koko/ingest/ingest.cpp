@@ -165,6 +165,8 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
                                   format_money(st.gross_revenue, currency),
                                   format_money(st.returned_amount, currency)));
   out.facts.push_back(fmt::format("dates {} to {}", format_date(st.first_day), format_date(st.last_day)));
+  if (st.refunds)
+    out.facts.push_back(fmt::format("{} refunds recorded as returns on their order's date", format_count(st.refunds)));
   if (st.zero_amount_orders)
     out.facts.push_back(fmt::format("{} zero-amount orders kept as purchases", format_count(st.zero_amount_orders)));
   out.warnings = st.warnings;

@@ -75,8 +75,9 @@ bool parse_time_tail(std::string_view t, int& minutes, std::optional<int>& offse
   if (t[0] != ' ' && t[0] != 'T') return false;
   size_t i = 1;
   int hh = 0, mm = 0, ss = 0;
-  if (!digits(t, i, 2, hh) || i + 2 >= t.size() || t[i + 2] != ':' || !digits(t, i + 3, 2, mm)) return false;
-  i += 5;
+  // The hour may have one digit ("2024/3/8 9:00" from Japanese carts and Excel).
+  if (!digits12(t, i, hh) || i >= t.size() || t[i] != ':' || !digits(t, i + 1, 2, mm)) return false;
+  i += 3;
   if (i < t.size() && t[i] == ':') {
     if (!digits(t, i + 1, 2, ss)) return false;
     i += 3;

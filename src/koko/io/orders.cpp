@@ -25,6 +25,7 @@ const std::map<std::string, std::vector<std::string>>& aliases() {
       {"order_id", {"orderid", "invoiceno", "invoice", "ordernumber", "orderno", "注文番号", "受注番号"}},
       {"quantity", {"quantity", "qty", "数量"}},
       {"unit_price", {"unitprice", "price", "単価"}},
+      {"refund", {}},  // only when named: a refund column is never guessed
   };
   return a;
 }
@@ -190,6 +191,10 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
   const size_t c_amount = use_lines ? 0 : cols.at("amount");
   const size_t c_qty = use_lines ? cols.at("quantity") : 0, c_price = use_lines ? cols.at("unit_price") : 0;
 
+  const bool first_row_amounts = line_items && preset.order_fields_on_first_row;
+  std::string last_order_id;  // the previous row's order ID, for first-row amounts
+  const bool has_refund = cols.contains("refund");
+  const size_t c_refund = has_refund ? cols.at("refund") : 0;
   const bool yen = options.currency == "JPY";
   auto yen_ok = [&](std::string_view v) {
     return yen || (v.find("円") == std::string_view::npos && v.find("\xC2\xA5") == std::string_view::npos &&
@@ -289,6 +294,11 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
       excluded_orders.emplace(order_id);
       continue;
     }
+    // Order-level fields on the first row only (Shopify): the order's other rows add nothing.
+    if (first_row_amounts && !scaled.empty() && !order_id.empty() && last_order_id == order_id) {
+      ++st.rows_kept;
+      continue;
+    }
     const std::string_view cust = normalise_id(r.fields[c_cust], preset.strip_decimal_zero);
     const auto day = parse_date(r.fields[c_date], preset.date_format, options.utc_offset_minutes);
     if (!day) {
@@ -381,6 +391,24 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
     batch.order_id.push_back(order_id);
     scaled.push_back(value);
     is_return_order.push_back(is_return ? 1 : 0);
+    last_order_id.assign(order_id);
+    if (has_refund) {
+      // A refund on the order's first row becomes a return dated at the order (the export has no refund date).
+      const std::string_view text = trim(r.fields[c_refund]);
+      const auto refund = text.empty() ? std::optional<Decimal>(Decimal{}) : parse_money(text, yen);
+      if (!refund) {
+        fail(r, {c_refund, fmt::format("'{}' is not an amount", text), "expected e.g. 12.50"});
+      } else if (refund->mantissa != 0) {
+        const int64_t minor = to_minor_units(*refund, options.minor_digits);
+        batch.customer.push_back(key);
+        batch.day.push_back(*day);
+        batch.order_id.push_back(order_id);
+        scaled.push_back(use_lines ? -(minor < 0 ? -minor : minor) * io_pow10(kLineScale - options.minor_digits)
+                                   : -(minor < 0 ? -minor : minor));
+        is_return_order.push_back(1);
+        ++st.refunds;
+      }
+    }
   }
   finish_batch();
   if (options.progress) options.progress(reader.file_size(), reader.file_size(), st.rows_read);

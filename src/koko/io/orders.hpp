@@ -69,7 +69,8 @@ struct OrderImportStats {
   uint64_t future_orders = 0;
   uint64_t duplicate_order_ids = 0;   // order IDs seen again as a different order
   uint64_t regrouped_orders = 0;
-  uint64_t zero_value_returns = 0;    // cancellations summing to zero: not orders      // orders whose line items were not all consecutive
+  uint64_t zero_value_returns = 0;
+  uint64_t refunds = 0;               // returns made from a refund column    // cancellations summing to zero: not orders      // orders whose line items were not all consecutive
   uint64_t mixed_padding_ids = 0;     // numeric IDs with leading zeros when others have none
   uint64_t new_customers = 0;
   std::map<std::string, std::string> mapping;  // field → column used

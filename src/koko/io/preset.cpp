@@ -12,8 +12,8 @@
 namespace koko::io {
 
 namespace {
-const std::vector<std::string> kKnownFields = {"customer_id", "order_date", "amount", "order_id", "quantity",
-                                               "unit_price"};
+const std::vector<std::string> kKnownFields = {"customer_id", "order_date", "amount",    "order_id",
+                                               "quantity",    "unit_price", "refund"};
 
 std::filesystem::path exe_dir() {
   std::error_code ec;
@@ -76,6 +76,7 @@ Preset load_preset(const std::filesystem::path& file) {
   if (auto* arr = t["orders"]["exclude_prefixes"].as_array())
     for (const auto& e : *arr) p.exclude_prefixes.push_back(e.value_or(std::string()));
   p.exclude_guest_negative_quantity = t["orders"]["exclude_guest_negative_quantity"].value_or(false);
+  p.order_fields_on_first_row = t["orders"]["order_fields_on_first_row"].value_or(false);
   if (p.line_items && !p.columns.contains("order_id"))
     throw bad("orders.line_items", "line items need columns.order_id to group them into orders");
   return p;

@@ -23,6 +23,7 @@ struct Preset {
   std::string return_prefix;                 // order IDs starting with it are returns
   std::vector<std::string> exclude_prefixes; // order IDs starting with one of them are not orders (counted)
   bool exclude_guest_negative_quantity = false;  // stock adjustments: negative quantity, no customer, no return
+  bool order_fields_on_first_row = false;  // line items whose order-level amount is on the order's first row only
 };
 
 // Reads a preset file. Errors name the file, the key and the accepted values.
