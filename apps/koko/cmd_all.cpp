@@ -9,6 +9,7 @@ void add_commands(CLI::App& app, GlobalOptions& g) {
   add_report(app, g);
   add_export(app, g);
   add_status(app, g);
+  add_features(app, g);
 }
 
 }  // namespace koko::cli

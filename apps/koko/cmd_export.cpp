@@ -8,6 +8,7 @@
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
 #include "koko/core/progress.hpp"
+#include "koko/ingest/features_file.hpp"
 #include "koko/ingest/ingest.hpp"
 #include "koko/io/encoding.hpp"
 
@@ -56,11 +57,14 @@ void export_table(store::Workspace& ws, const std::string& table, std::ostream& 
       const auto& cu = c.as<std::vector<uint32_t>>("customer");
       const auto& d = c.as<std::vector<int32_t>>("day");
       const auto& a = c.as<std::vector<int64_t>>("amount");
-      const auto& o = c.as<StringColumn>("order_id");
+      const auto* o = c.find("order_id");
+      const auto* order_ids = o ? &std::get<StringColumn>(o->data) : nullptr;
       for (size_t i = 0; i < cu.size(); ++i)
         out << id_of(cu[i]) << ',' << format_date(d[i]) << ',' << plain_amount(a[i], digits) << ','
-            << csv_field(o[i]) << '\n';
+            << (order_ids ? csv_field((*order_ids)[i]) : std::string()) << '\n';
     });
+  } else if (table == "customer_features") {
+    ingest::export_customer_features(ws, features::SegmentRules{}, out);
   } else if (table == "customer_ids") {
     out << "customer_key,customer_id\n";
     for (size_t i = 0; i < ids.size(); ++i) out << i << ',' << csv_field(ids[i]) << '\n';

@@ -1,6 +1,7 @@
 #include "koko/ingest/ingest.hpp"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <chrono>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
 #include "koko/core/progress.hpp"
+#include "koko/ingest/features_file.hpp"
 
 namespace koko::ingest {
 
@@ -68,7 +70,8 @@ store::Chunk order_chunk(const io::OrderBatch& b) {
   c.columns.push_back({"customer", b.customer});
   c.columns.push_back({"day", b.day});
   c.columns.push_back({"amount", b.amount});
-  c.columns.push_back({"order_id", b.order_id});
+  // Files without order IDs store none (8 bytes a row of empty offsets otherwise).
+  if (!b.order_id.bytes.empty()) c.columns.push_back({"order_id", b.order_id});
   return c;
 }
 
@@ -132,23 +135,41 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
   rec.preset = preset.name;
   rec.id = ws.add_import(rec);
 
-  io::Dictionary dict;
-  for (auto& id : load_customer_ids(ws)) dict.intern(id);
-  dict.stored = dict.size();
+  // The workspace's customers keep their keys: both readers start from the stored dictionary.
+  const auto stored_ids = load_customer_ids(ws);
+  features::CustomerTable table;
+  for (const auto& id : stored_ids) table.intern(id, XXH3_64bits(id.data(), id.size()));
+  const bool had_orders = ws.columnar_rows("orders") > 0;
 
   RejectsFile rejects(req.rejects_file);
-  const auto st = io::import_orders(
-      req.file, opt, dict, [&](io::OrderBatch& b) { ws.append_chunk("orders", rec.id, order_chunk(b)); },
-      [&](const io::Reject& r) { rejects.add(r); });
+  io::OrderImportStats st;
+  std::vector<std::string_view> new_ids;
+  io::Dictionary dict;
+  auto fast = fast_import_orders(ws, rec.id, req.file, opt.preset, req.map, currency, opt.today, table);
+  if (fast) {
+    st = fast->stats;
+    for (size_t k = stored_ids.size(); k < table.size(); ++k) new_ids.push_back(table.id(static_cast<uint32_t>(k)));
+  } else {
+    for (const auto& id : stored_ids) dict.intern(id);
+    dict.stored = dict.size();
+    st = io::import_orders(
+        req.file, opt, dict, [&](io::OrderBatch& b) { ws.append_chunk("orders", rec.id, order_chunk(b)); },
+        [&](const io::Reject& r) { rejects.add(r); });
+    for (size_t k = dict.stored; k < dict.size(); ++k) new_ids.push_back(dict.id(k));
+  }
   progress.finish();
 
-  if (dict.size() > dict.stored) {
+  if (!new_ids.empty()) {
     StringColumn ids;
-    for (size_t i = dict.stored; i < dict.size(); ++i) ids.push_back(dict.id(i));
+    for (auto id : new_ids) ids.push_back(id);
     store::Chunk c;
     c.columns.push_back({"customer_id", std::move(ids)});
     ws.append_chunk("customer_ids", 0, c);  // dictionary chunks outlive the import that added them
   }
+  // Per-customer features over every stored order: straight from the fast reader's table when this file holds
+  // all of them, else recomputed from the stored chunks.
+  store_customer_features(ws, fast && !had_orders ? &table : nullptr, fast && fast->in_date_order,
+                          fast ? fast->max_day : 0, size_t{1} << 30);
 
   ImportOutcome out;
   out.facts.push_back(fmt::format("{} rows read, {} kept, {} rejected", format_count(st.rows_read),
@@ -159,7 +180,7 @@ ImportOutcome import_orders_file(store::Workspace& ws, const ImportRequest& req,
   out.facts.push_back(fmt::format("{} orders and {} returns ({} of them without a customer)",
                                   format_count(st.purchase_orders), format_count(st.return_orders),
                                   format_count(st.guest_orders)));
-  out.facts.push_back(fmt::format("{} customers ({} new)", format_count(dict.size()),
+  out.facts.push_back(fmt::format("{} customers ({} new)", format_count(stored_ids.size() + new_ids.size()),
                                   format_count(st.new_customers)));
   out.facts.push_back(fmt::format("net revenue {} (gross {}, returns {})", format_money(st.net_revenue, currency),
                                   format_money(st.gross_revenue, currency),

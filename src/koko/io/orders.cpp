@@ -68,28 +68,52 @@ struct RowError {
   std::string hint;
 };
 
-// Watches numeric IDs for mixed zero-padding ("00012" and "12" in one file are different customers).
-struct PaddingWatch {
-  uint64_t padded = 0, numeric = 0;
-  size_t min_len = SIZE_MAX, max_len = 0;
-  std::string example_padded, example_short;
-
-  void see(std::string_view id) {
-    if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) return;
-    ++numeric;
-    if (id.size() > 1 && id[0] == '0') {
-      ++padded;
-      if (example_padded.empty()) example_padded = id;
-    } else if (example_short.empty() || id.size() < example_short.size()) {
-      example_short = id;
-    }
-    min_len = std::min(min_len, id.size());
-    max_len = std::max(max_len, id.size());
-  }
-  [[nodiscard]] bool mixed() const { return padded > 0 && min_len != max_len && !example_short.empty(); }
-};
 
 }  // namespace
+
+void PaddingWatch::see(std::string_view id) {
+  if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) return;
+  ++numeric;
+  if (id.size() > 1 && id[0] == '0') {
+    ++padded;
+    if (example_padded.empty()) example_padded = id;
+  } else if (example_short.empty() || id.size() < example_short.size()) {
+    example_short = id;
+  }
+  min_len = std::min(min_len, id.size());
+  max_len = std::max(max_len, id.size());
+}
+
+void add_import_warnings(OrderImportStats& st, const PaddingWatch& padding, bool line_items, Day today) {
+  if (padding.mixed()) {
+    st.mixed_padding_ids = padding.padded;
+    st.warnings.push_back(fmt::format(
+        "customer IDs mix zero-padded and unpadded numbers ('{}' and '{}'): IDs are kept as text, so '0012' and "
+        "'12' are different customers; fix the export or normalise the IDs if they mean the same customer",
+        padding.example_padded, padding.example_short));
+  }
+  if (st.zero_value_returns)
+    st.warnings.push_back(fmt::format("{} cancellations were worth nothing and are not counted as orders",
+                                      format_count(static_cast<int64_t>(st.zero_value_returns))));
+  if (st.regrouped_orders)
+    st.warnings.push_back(fmt::format(
+        "{} orders had line items apart from the rest of the order (same order ID, customer and day): their lines "
+        "were added to the order",
+        format_count(static_cast<int64_t>(st.regrouped_orders))));
+  if (st.duplicate_order_ids)
+    st.warnings.push_back(fmt::format(
+        "{} order IDs appear again after other orders{}; each appearance was kept as its own order",
+        format_count(static_cast<int64_t>(st.duplicate_order_ids)), line_items ? " (not consecutive line items of one order)" : ""));
+  if (st.future_orders)
+    st.warnings.push_back(fmt::format("{} orders are dated after today ({}): check the date format or time zone",
+                                      format_count(static_cast<int64_t>(st.future_orders)),
+                                      format_date(today)));
+  if (st.guest_orders)
+    st.warnings.push_back(fmt::format("{} orders ({} rows) have no customer ID: they count in totals, not in "
+                                      "customer analyses",
+                                      format_count(static_cast<int64_t>(st.guest_orders)),
+                                      format_count(static_cast<int64_t>(st.guest_rows))));
+}
 
 void OrderBatch::clear() {
   customer.clear();
@@ -424,35 +448,8 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
   st.excluded_orders = excluded_orders.size();
   st.new_customers = dict.size() - dict_before;
 
-  if (padding.mixed()) {
-    st.mixed_padding_ids = padding.padded;
-    st.warnings.push_back(fmt::format(
-        "customer IDs mix zero-padded and unpadded numbers ('{}' and '{}'): IDs are kept as text, so '0012' and "
-        "'12' are different customers; fix the export or normalise the IDs if they mean the same customer",
-        padding.example_padded, padding.example_short));
-  }
   st.regrouped_orders = regrouped.size();
-  if (st.zero_value_returns)
-    st.warnings.push_back(fmt::format("{} cancellations were worth nothing and are not counted as orders",
-                                      format_count(static_cast<int64_t>(st.zero_value_returns))));
-  if (st.regrouped_orders)
-    st.warnings.push_back(fmt::format(
-        "{} orders had line items apart from the rest of the order (same order ID, customer and day): their lines "
-        "were added to the order",
-        format_count(static_cast<int64_t>(st.regrouped_orders))));
-  if (st.duplicate_order_ids)
-    st.warnings.push_back(fmt::format(
-        "{} order IDs appear again after other orders{}; each appearance was kept as its own order",
-        format_count(static_cast<int64_t>(st.duplicate_order_ids)), line_items ? " (not consecutive line items of one order)" : ""));
-  if (st.future_orders)
-    st.warnings.push_back(fmt::format("{} orders are dated after today ({}): check the date format or time zone",
-                                      format_count(static_cast<int64_t>(st.future_orders)),
-                                      format_date(options.today)));
-  if (st.guest_orders)
-    st.warnings.push_back(fmt::format("{} orders ({} rows) have no customer ID: they count in totals, not in "
-                                      "customer analyses",
-                                      format_count(static_cast<int64_t>(st.guest_orders)),
-                                      format_count(static_cast<int64_t>(st.guest_rows))));
+  add_import_warnings(st, padding, line_items, options.today);
   return st;
 }
 

@@ -77,6 +77,18 @@ struct OrderImportStats {
   std::vector<std::string> warnings;
 };
 
+// Watches numeric IDs for mixed zero-padding ("00012" and "12" in one file are different customers).
+struct PaddingWatch {
+  uint64_t padded = 0, numeric = 0;
+  size_t min_len = SIZE_MAX, max_len = 0;
+  std::string example_padded, example_short;
+  void see(std::string_view id);
+  [[nodiscard]] bool mixed() const { return padded > 0 && min_len != max_len && !example_short.empty(); }
+};
+
+// The warnings every orders import prints, from its stats (both readers use it).
+void add_import_warnings(OrderImportStats& st, const PaddingWatch& padding, bool line_items, Day today);
+
 // Reads the file and calls sink with each full batch (and the last partial one). Throws koko::Error for bad
 // input unless options.on_error == skip, in which case bad rows go to on_reject.
 OrderImportStats import_orders(const std::filesystem::path& file, const OrderImportOptions& options,

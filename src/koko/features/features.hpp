@@ -1,0 +1,122 @@
+#pragma once
+// Per-customer features from orders: first and last purchase, purchase days, orders, net revenue, mean order value
+// and the CRM segment (loyal / general / lapsed). The hot path of koko: orders → one row per customer.
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "koko/core/date.hpp"
+
+namespace koko::features {
+
+// One customer's running totals: 32 bytes, so a lookup touches one cache line.
+struct CustomerAgg {
+  Day first = 0;               // first purchase day
+  Day last = 0;                // last purchase day
+  uint32_t purchase_days = 0;  // distinct days with a purchase
+  uint32_t orders = 0;         // purchase orders (amount >= 0)
+  int64_t net = 0;             // all amounts, returns included, minor units
+  uint32_t id_offset = 0;      // the ID's bytes in the table's arena
+  uint16_t id_length = 0;
+  uint16_t flags = 0;          // kHasPurchase
+};
+static_assert(sizeof(CustomerAgg) == 32);
+inline constexpr uint16_t kHasPurchase = 1;
+
+// The CRM map's rules (config keys segment.current.max_recency_days, segment.loyal.max_recency_days,
+// segment.loyal.min_purchase_days).
+struct SegmentRules {
+  int current_max_recency_days = 365;
+  int loyal_max_recency_days = 180;
+  int loyal_min_purchase_days = 4;
+};
+
+enum class Segment : uint8_t { loyal, general, lapsed };
+std::string_view segment_name(Segment s);
+
+inline Segment classify(const CustomerAgg& c, Day as_of, const SegmentRules& r) {
+  const int recency = as_of - c.last;
+  if (static_cast<int>(c.purchase_days) >= r.loyal_min_purchase_days && recency <= r.loyal_max_recency_days)
+    return Segment::loyal;
+  if (recency <= r.current_max_recency_days) return Segment::general;
+  return Segment::lapsed;
+}
+
+// Opaque customer IDs → dense keys with their aggregates: a flat open-addressing table of (hash tag, key). Each
+// customer's aggregate sits beside the first 32 bytes of its ID in one 64-byte line, so a lookup that finds its
+// customer touches two cache lines: the slot and that line. Keys are dense in order of first appearance.
+class CustomerTable {
+ public:
+  CustomerTable();
+  // The key of id (hash = XXH3-64 of its bytes), inserting it when new.
+  uint32_t intern(std::string_view id, uint64_t hash);
+  [[nodiscard]] size_t size() const { return entries_.size(); }
+  [[nodiscard]] std::string_view id(uint32_t key) const {
+    const auto& a = entries_[key].agg;
+    return {arena_.data() + a.id_offset, a.id_length};
+  }
+  CustomerAgg& agg(uint32_t key) { return entries_[key].agg; }
+  [[nodiscard]] const CustomerAgg& agg(uint32_t key) const { return entries_[key].agg; }
+
+  // Prefetch hints for a batch pipeline: the slot for a hash, then its likely customer's line.
+  void prefetch_slot(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
+  void prefetch_candidate(uint64_t hash) const;
+
+  // Adds one order to a key; false when the customer's orders are not in date order (purchase_days then needs
+  // the exact recount of count_purchase_days).
+  bool add(uint32_t key, Day day, int64_t amount) {
+    CustomerAgg& a = entries_[key].agg;
+    a.net += amount;
+    if (amount < 0) return true;  // a return: never a purchase or a purchase day
+    ++a.orders;
+    if (!(a.flags & kHasPurchase)) {
+      a.flags |= kHasPurchase;
+      a.first = a.last = day;
+      a.purchase_days = 1;
+      return true;
+    }
+    if (day > a.last) {
+      a.last = day;
+      ++a.purchase_days;
+      return true;
+    }
+    if (day == a.last) return true;
+    if (day < a.first) a.first = day;
+    return false;
+  }
+
+ private:
+  static constexpr size_t kInline = 32;
+  struct alignas(64) Entry {
+    CustomerAgg agg;
+    char head[kInline];  // the ID's first bytes, compared before the arena is touched
+  };
+  void grow();
+  std::vector<uint64_t> slots_;  // (hash >> 32) << 32 | (key + 1); 0 = empty
+  size_t mask_ = 0;
+  std::vector<Entry> entries_;
+  std::string arena_;            // every ID's bytes, for id() and the bytes past kInline
+};
+
+// Exact purchase_days for orders in any order: distinct (key, day) pairs of purchases, counted with one bitmap
+// per customer over the day range, in as many partitions of customers as memory_budget needs.
+void count_purchase_days(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount,
+                         std::vector<CustomerAgg>& aggs, size_t memory_budget);
+
+// Aggregates stored orders (dense keys, any order) as of a date: orders after as_of are ignored.
+std::vector<CustomerAgg> aggregate(std::span<const uint32_t> key, std::span<const Day> day,
+                                   std::span<const int64_t> amount, size_t n_customers, Day as_of,
+                                   size_t memory_budget);
+
+// Formats customers [begin, end) as CSV lines: customer_id,first_date,last_date,recency_days,tenure_days,
+// purchase_days,net_revenue,mean_order_value,segment. Customers without a purchase are left out.
+// mean_order_value = (2·net + n) div (2·n) minor units over n purchase orders.
+void format_rows(const std::function<const CustomerAgg&(uint32_t)>& agg_of,
+                 const std::function<std::string_view(uint32_t)>& id_of, size_t begin, size_t end, Day as_of,
+                 int minor_digits, const SegmentRules& rules, std::string& out);
+std::string_view csv_header();
+
+}  // namespace koko::features
