@@ -3,7 +3,13 @@
 #include "commands.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/progress.hpp"
+#include "koko/core/money.hpp"
 #include "koko/ingest/features_file.hpp"
+#include "koko/ingest/ingest.hpp"
+#include "koko/store/workspace.hpp"
+
+#include <cstdio>
+#include <filesystem>
 
 namespace koko::cli {
 
@@ -26,21 +32,64 @@ size_t parse_memory(const std::string& s) {
   return static_cast<size_t>(v * mult);
 }
 
+namespace {
+// Features of the stored orders as of a date: the chunks are re-read, nothing is re-imported.
+int from_workspace(const std::string& workspace, std::optional<Day> as_of, size_t memory, const std::string& out) {
+  auto ws = store::Workspace::open(workspace, false);
+  if (ws.columnar_rows("orders") == 0)
+    throw Error(ErrorCode::not_found, "the workspace has no orders", workspace, "import orders first, or pass FILE");
+  Day used = 0;
+  const auto aggs = ingest::features_from_store(ws, as_of, memory, used);
+  const auto ids = ingest::load_customer_ids(ws);
+  const int digits = currency_digits(ingest::workspace_currency(ws));
+  std::FILE* f = out == "-" ? stdout : std::fopen((out + ".tmp").c_str(), "wb");
+  if (!f) throw Error(ErrorCode::usage, "cannot write the file", out, "choose a writable path");
+  std::string buf(features::csv_header());
+  bool ok = true;
+  for (size_t b = 0; b < aggs.size(); b += 1 << 16) {
+    features::format_rows([&](uint32_t k) -> const features::CustomerAgg& { return aggs[k]; },
+                          [&](uint32_t k) { return std::string_view(ids[k]); }, b,
+                          std::min(aggs.size(), b + (1 << 16)), used, digits, features::SegmentRules{}, buf);
+    ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+    buf.clear();
+  }
+  if (out == "-") return std::fflush(f) == 0 && ok ? 0 : 1;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    std::remove((out + ".tmp").c_str());
+    throw Error(ErrorCode::usage, "writing failed (disk full?)", out, "free some space and try again");
+  }
+  std::filesystem::rename(out + ".tmp", out);
+  return 0;
+}
+}  // namespace
+
 void add_features(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("features", "Orders file → one row per customer (first/last purchase, purchase "
                                              "days, net revenue, mean order value, CRM segment), storing nothing");
   static std::string file, out = "-", as_of, memory = "1.5G", preset, currency = "USD";
   static std::vector<std::string> maps;
-  cmd->add_option("FILE", file, "Orders: customer_id, order_date, amount (CSV/TSV, .gz, JSONL)")->required();
+  cmd->add_option("FILE", file,
+                  "Orders: customer_id, order_date, amount (CSV/TSV, .gz, JSONL); without FILE, the workspace's "
+                  "stored orders");
   cmd->add_option("--out,-o", out, "Output CSV (default: standard output)");
   cmd->add_option("--as-of", as_of, "Date the recency is measured at (default: the last order date)");
   cmd->add_option("--memory-limit", memory, "Memory for exact purchase days of unsorted input (default 1.5G)");
   cmd->add_option("--preset", preset, "A preset name or file");
   cmd->add_option("--map", maps, "field=column (repeatable)");
   cmd->add_option("--currency", currency, "ISO currency of the amounts (default USD)");
-  cmd->footer("Example:\n  koko features orders.csv --out customers.csv\n");
+  cmd->footer(
+      "Examples:\n  koko features orders.csv --out customers.csv\n"
+      "  koko --workspace shop.db features --as-of 2024-03-31 --out customers-march.csv\n");
   cmd->callback([&g] {
-    g.run = [] {
+    g.run = [&g] {
+      std::optional<Day> as_of_day;
+      if (!as_of.empty()) {
+        as_of_day = parse_iso_date(as_of);
+        if (!as_of_day)
+          throw Error(ErrorCode::usage, fmt::format("--as-of '{}' is not a date", as_of), {}, "write YYYY-MM-DD");
+      }
+      if (file.empty()) return from_workspace(g.workspace, as_of_day, parse_memory(memory), out);
       ingest::FeaturesRequest req;
       req.file = file;
       if (!preset.empty()) req.preset = io::find_preset(preset);
@@ -51,10 +100,7 @@ void add_features(CLI::App& app, GlobalOptions& g) {
       }
       req.currency = currency;
       req.memory_limit = parse_memory(memory);
-      if (!as_of.empty()) {
-        req.as_of = parse_iso_date(as_of);
-        if (!req.as_of) throw Error(ErrorCode::usage, fmt::format("--as-of '{}' is not a date", as_of), {}, "write YYYY-MM-DD");
-      }
+      req.as_of = as_of_day;
       const auto r = ingest::features_from_file(req);
       ingest::write_features_csv(r, req.rules, out);
       detail(fmt::format("{} rows, {} customers, {} reader{}", r.rows, r.customers, r.fast_path ? "fast" : "general",

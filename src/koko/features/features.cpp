@@ -79,80 +79,78 @@ void CustomerTable::grow() {
   }
 }
 
-void count_purchase_days(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount,
-                         std::vector<CustomerAgg>& aggs, size_t memory_budget) {
-  Day lo = 0, hi = -1;
-  for (const auto& a : aggs) {
-    if (!(a.flags & kHasPurchase)) continue;
-    if (hi < lo) lo = a.first, hi = a.last;
-    lo = std::min(lo, a.first);
-    hi = std::max(hi, a.last);
-  }
-  if (hi < lo) return;
-  const size_t words = (static_cast<size_t>(hi - lo) + 64) / 64;  // bitmap words per customer
-  const size_t per_pass = std::max<size_t>(1, memory_budget / (words * 8));
-  std::vector<uint64_t> bits;
-  for (size_t begin = 0; begin < aggs.size(); begin += per_pass) {
-    const size_t end = std::min(aggs.size(), begin + per_pass);
-    bits.assign((end - begin) * words, 0);
-    for (size_t i = 0; i < key.size(); ++i) {
-      const uint32_t k = key[i];
-      if (k < begin || k >= end || amount[i] < 0) continue;
-      const auto d = static_cast<size_t>(day[i] - lo);
-      bits[(k - begin) * words + d / 64] |= uint64_t{1} << (d % 64);
-    }
-    for (size_t k = begin; k < end; ++k) {
-      uint32_t n = 0;
-      for (size_t w = 0; w < words; ++w) n += static_cast<uint32_t>(__builtin_popcountll(bits[(k - begin) * words + w]));
-      aggs[k].purchase_days = n;
-    }
+PurchaseDayBits::PurchaseDayBits(Day lo, Day hi, size_t customers, size_t memory_budget)
+    : lo_(lo), span_(static_cast<size_t>(std::max(0, hi - lo)) + 1), customers_(std::max<size_t>(customers, 1)) {
+  words_ = (span_ + 63) / 64;
+  per_pass_ = std::clamp<size_t>(memory_budget / (words_ * 8), 1, customers_);
+}
+
+void PurchaseDayBits::start(size_t partition) {
+  begin_ = partition * per_pass_;
+  end_ = std::min(customers_, begin_ + per_pass_);
+  bits_.assign((end_ - begin_) * words_, 0);
+}
+
+void PurchaseDayBits::finish(const std::function<void(uint32_t, uint32_t)>& set) const {
+  for (size_t k = begin_; k < end_; ++k) {
+    uint32_t n = 0;
+    for (size_t w = 0; w < words_; ++w) n += static_cast<uint32_t>(__builtin_popcountll(bits_[(k - begin_) * words_ + w]));
+    set(static_cast<uint32_t>(k), n);
   }
 }
 
-std::vector<CustomerAgg> aggregate(std::span<const uint32_t> key, std::span<const Day> day,
-                                   std::span<const int64_t> amount, size_t n_customers, Day as_of,
-                                   size_t memory_budget) {
-  std::vector<CustomerAgg> aggs(n_customers);
-  bool ordered = true;
+namespace {
+std::pair<Day, Day> purchase_range(const std::vector<CustomerAgg>& aggs) {
+  Day lo = INT32_MAX, hi = INT32_MIN;
+  for (const auto& a : aggs)
+    if (a.flags & kHasPurchase) {
+      lo = std::min(lo, a.first);
+      hi = std::max(hi, a.last);
+    }
+  return {lo, hi};
+}
+}  // namespace
+
+void count_purchase_days(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount,
+                         std::vector<CustomerAgg>& aggs, size_t memory_budget) {
+  const auto [lo, hi] = purchase_range(aggs);
+  if (hi < lo) return;
+  PurchaseDayBits bits(lo, hi, aggs.size(), memory_budget);
+  for (size_t p = 0; p < bits.partitions(); ++p) {
+    bits.start(p);
+    for (size_t i = 0; i < key.size(); ++i)
+      if (amount[i] >= 0 && key[i] < aggs.size() && (aggs[key[i]].flags & kHasPurchase) && day[i] <= hi)
+        bits.add(key[i], day[i]);
+    bits.finish([&](uint32_t k, uint32_t n) { aggs[k].purchase_days = n; });
+  }
+}
+
+void KeyedAggregator::add(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount) {
   constexpr uint32_t kGuest = UINT32_MAX;
-  for (size_t i = 0; i < key.size(); ++i) {
+  constexpr size_t kAhead = 8;
+  const size_t n = key.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && key[i + kAhead] != kGuest) __builtin_prefetch(&aggs_[key[i + kAhead]]);
     const uint32_t k = key[i];
-    if (k == kGuest || day[i] > as_of) continue;
-    CustomerAgg& a = aggs[k];
+    const Day d = day[i];
+    if (k == kGuest || d > as_of_) continue;
+    max_day_ = std::max(max_day_, d);
+    CustomerAgg& a = aggs_[k];
     a.net += amount[i];
     if (amount[i] < 0) continue;
     ++a.orders;
     if (!(a.flags & kHasPurchase)) {
       a.flags |= kHasPurchase;
-      a.first = a.last = day[i];
+      a.first = a.last = d;
       a.purchase_days = 1;
-    } else if (day[i] > a.last) {
-      a.last = day[i];
+    } else if (d > a.last) {
+      a.last = d;
       ++a.purchase_days;
-    } else if (day[i] < a.last) {
-      ordered = false;
-      a.first = std::min(a.first, day[i]);
+    } else if (d < a.last) {
+      ordered_ = false;
+      a.first = std::min(a.first, d);
     }
   }
-  if (!ordered) {
-    // Recount over the orders up to as_of only.
-    std::vector<uint32_t> k2;
-    std::vector<Day> d2;
-    std::vector<int64_t> a2;
-    const bool all = std::all_of(day.begin(), day.end(), [&](Day d) { return d <= as_of; });
-    if (all) {
-      count_purchase_days(key, day, amount, aggs, memory_budget);
-    } else {
-      for (size_t i = 0; i < key.size(); ++i)
-        if (key[i] != kGuest && day[i] <= as_of) {
-          k2.push_back(key[i]);
-          d2.push_back(day[i]);
-          a2.push_back(amount[i]);
-        }
-      count_purchase_days(k2, d2, a2, aggs, memory_budget);
-    }
-  }
-  return aggs;
 }
 
 namespace {

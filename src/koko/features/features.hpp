@@ -101,15 +101,48 @@ class CustomerTable {
   std::string arena_;            // every ID's bytes, for id() and the bytes past kInline
 };
 
-// Exact purchase_days for orders in any order: distinct (key, day) pairs of purchases, counted with one bitmap
-// per customer over the day range, in as many partitions of customers as memory_budget needs.
+// Exact purchase days for orders in any order: one bit per customer and day over [lo, hi], for the customers
+// [begin, end) that fit the memory given; callers pass over the orders once per partition.
+class PurchaseDayBits {
+ public:
+  PurchaseDayBits(Day lo, Day hi, size_t customers, size_t memory_budget);
+  [[nodiscard]] size_t partitions() const { return (customers_ + per_pass_ - 1) / per_pass_; }
+  void start(size_t partition);  // clears the bitmaps for that partition's customers
+  void add(uint32_t key, Day day) {
+    if (key < begin_ || key >= end_ || day < lo_) return;
+    const auto off = static_cast<size_t>(day - lo_);
+    if (off >= span_) return;
+    bits_[(key - begin_) * words_ + off / 64] |= uint64_t{1} << (off % 64);
+  }
+  // Writes the partition's counts through set(key, purchase_days).
+  void finish(const std::function<void(uint32_t, uint32_t)>& set) const;
+
+ private:
+  Day lo_;
+  size_t span_, words_, customers_, per_pass_, begin_ = 0, end_ = 0;
+  std::vector<uint64_t> bits_;
+};
+
+// Purchase days for orders in any order (in memory: the stored-orders and general paths).
 void count_purchase_days(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount,
                          std::vector<CustomerAgg>& aggs, size_t memory_budget);
 
-// Aggregates stored orders (dense keys, any order) as of a date: orders after as_of are ignored.
-std::vector<CustomerAgg> aggregate(std::span<const uint32_t> key, std::span<const Day> day,
-                                   std::span<const int64_t> amount, size_t n_customers, Day as_of,
-                                   size_t memory_budget);
+// Aggregates orders with dense keys chunk by chunk, as of a date (later orders are ignored); when some customer's
+// orders come out of date order, in_date_order() turns false and purchase days need PurchaseDayBits.
+class KeyedAggregator {
+ public:
+  KeyedAggregator(size_t customers, Day as_of) : aggs_(customers), as_of_(as_of) {}
+  void add(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount);
+  [[nodiscard]] bool in_date_order() const { return ordered_; }
+  std::vector<CustomerAgg>& aggs() { return aggs_; }
+  [[nodiscard]] Day max_day() const { return max_day_; }
+
+ private:
+  std::vector<CustomerAgg> aggs_;
+  Day as_of_;
+  Day max_day_ = INT32_MIN;
+  bool ordered_ = true;
+};
 
 // Formats customers [begin, end) as CSV lines: customer_id,first_date,last_date,recency_days,tenure_days,
 // purchase_days,net_revenue,mean_order_value,segment. Customers without a purchase are left out.

@@ -32,25 +32,6 @@ bool fast_path_allowed(const FeaturesRequest& req) {
          !req.map.contains("unit_price");
 }
 
-// Bitmap recount of purchase days for customers [begin, end): one bit per customer and day.
-struct DayBits {
-  Day lo = 0;
-  size_t words = 0, begin = 0, end = 0;
-  std::vector<uint64_t> bits;
-  void add(uint32_t key, Day d) {
-    if (key < begin || key >= end) return;
-    const auto off = static_cast<size_t>(d - lo);
-    bits[(key - begin) * words + off / 64] |= uint64_t{1} << (off % 64);
-  }
-  void store(CustomerTable& t) const {
-    for (size_t k = begin; k < end; ++k) {
-      uint32_t n = 0;
-      for (size_t w = 0; w < words; ++w) n += static_cast<uint32_t>(__builtin_popcountll(bits[(k - begin) * words + w]));
-      t.agg(static_cast<uint32_t>(k)).purchase_days = n;
-    }
-  }
-};
-
 // Adds a batch's orders to the table; lookups run a few rows ahead of the updates so that cache misses overlap.
 void absorb(const io::FastBatch& b, CustomerTable& t, Day as_of, FeaturesResult& res, Day& max_day) {
   const size_t n = b.size();
@@ -73,32 +54,26 @@ void recount_days_fast(const FeaturesRequest& req, const io::FastHeader& h, cons
                        const io::FastOptions& opt, FeaturesResult& res, Day as_of) {
   CustomerTable& t = res.table;
   const size_t customers = t.size();
-  Day lo = 0, hi = -1;
+  Day lo = INT32_MAX, hi = INT32_MIN;
   for (uint32_t k = 0; k < customers; ++k)
     if (const auto& a = t.agg(k); a.flags & features::kHasPurchase) {
-      if (hi < lo) lo = a.first, hi = a.last;
       lo = std::min(lo, a.first);
       hi = std::max(hi, a.last);
     }
   if (hi < lo) return;
-  DayBits bits;
-  bits.lo = lo;
-  bits.words = (static_cast<size_t>(hi - lo) + 64) / 64;
   // What the table already holds stays; the bitmaps get the rest of the memory limit (at least 64 MiB).
   const size_t used = customers * (64 + 24);
-  const size_t budget = req.memory_limit > used + (64 << 20) ? req.memory_limit - used - (32 << 20) : (64 << 20);
-  const size_t per_pass = std::max<size_t>(1, budget / (bits.words * 8));
-  for (size_t begin = 0; begin < customers; begin += per_pass) {
-    bits.begin = begin;
-    bits.end = std::min(customers, begin + per_pass);
-    bits.bits.assign((bits.end - bits.begin) * bits.words, 0);
+  const size_t budget = req.memory_limit > used + (96 << 20) ? req.memory_limit - used - (32 << 20) : (64 << 20);
+  features::PurchaseDayBits bits(lo, hi, customers, budget);
+  for (size_t p = 0; p < bits.partitions(); ++p) {
+    bits.start(p);
     io::scan_fast(req.file, h, cols, opt, [&](const io::FastBatch& b) {
       for (size_t i = 0; i < b.size(); ++i) {
         if (b.id_length[i] == 0 || b.amount[i] < 0 || b.day[i] > as_of) continue;
-        bits.add(res.table.intern(b.id(i), b.hash[i]), b.day[i]);
+        bits.add(t.intern(b.id(i), b.hash[i]), b.day[i]);
       }
     });
-    bits.store(t);
+    bits.finish([&](uint32_t k, uint32_t n) { t.agg(k).purchase_days = n; });
   }
 }
 
@@ -353,6 +328,39 @@ std::optional<FastImport> fast_import_orders(store::Workspace& ws, int64_t impor
   return out;
 }
 
+std::vector<CustomerAgg> features_from_store(store::Workspace& ws, std::optional<Day> as_of, size_t memory_limit,
+                                             Day& as_of_used) {
+  const auto n = static_cast<size_t>(ws.columnar_rows("customer_ids"));
+  features::KeyedAggregator agg(n, as_of.value_or(INT32_MAX));
+  ws.scan("orders", [&](const store::Chunk& c) {
+    agg.add(c.as<std::vector<uint32_t>>("customer"), c.as<std::vector<int32_t>>("day"),
+            c.as<std::vector<int64_t>>("amount"));
+  });
+  as_of_used = as_of.value_or(agg.max_day());
+  auto& aggs = agg.aggs();
+  if (!agg.in_date_order()) {
+    Day lo = INT32_MAX, hi = INT32_MIN;
+    for (const auto& a : aggs)
+      if (a.flags & features::kHasPurchase) {
+        lo = std::min(lo, a.first);
+        hi = std::max(hi, a.last);
+      }
+    features::PurchaseDayBits bits(lo, hi, n, memory_limit > n * 40 ? memory_limit - n * 40 : (64 << 20));
+    for (size_t p = 0; p < bits.partitions(); ++p) {
+      bits.start(p);
+      ws.scan("orders", [&](const store::Chunk& c) {
+        const auto& key = c.as<std::vector<uint32_t>>("customer");
+        const auto& day = c.as<std::vector<int32_t>>("day");
+        const auto& amount = c.as<std::vector<int64_t>>("amount");
+        for (size_t i = 0; i < key.size(); ++i)
+          if (key[i] != io::kGuest && amount[i] >= 0 && day[i] <= as_of_used) bits.add(key[i], day[i]);
+      });
+      bits.finish([&](uint32_t k, uint32_t c) { aggs[k].purchase_days = c; });
+    }
+  }
+  return std::move(aggs);
+}
+
 void store_customer_features(store::Workspace& ws, features::CustomerTable* table, bool in_date_order, Day max_day,
                              size_t memory_limit) {
   std::vector<CustomerAgg> aggs;
@@ -361,11 +369,7 @@ void store_customer_features(store::Workspace& ws, features::CustomerTable* tabl
     aggs.resize(table->size());
     for (uint32_t k = 0; k < aggs.size(); ++k) aggs[k] = table->agg(k);
   } else {
-    const auto orders = load_orders(ws);
-    as_of = INT32_MIN;
-    for (Day d : orders.day) as_of = std::max(as_of, d);
-    const auto n = static_cast<size_t>(ws.columnar_rows("customer_ids"));
-    aggs = features::aggregate(orders.customer, orders.day, orders.amount, n, as_of, memory_limit);
+    aggs = features_from_store(ws, std::nullopt, memory_limit, as_of);
   }
   std::vector<uint32_t> key;
   std::vector<Day> first, last;

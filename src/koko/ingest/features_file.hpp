@@ -64,6 +64,11 @@ std::optional<FastImport> fast_import_orders(store::Workspace& ws, int64_t impor
 void store_customer_features(store::Workspace& ws, features::CustomerTable* table, bool in_date_order,
                              Day max_day, size_t memory_limit);
 
+// Per-customer aggregates of the stored orders as of a date (default: the last order day), streaming chunk by
+// chunk; purchase days are exact for any order of the chunks.
+std::vector<features::CustomerAgg> features_from_store(store::Workspace& ws, std::optional<Day> as_of,
+                                                       size_t memory_limit, Day& as_of_used);
+
 // The stored features as CSV (header + rows), in key order.
 void export_customer_features(store::Workspace& ws, const features::SegmentRules& rules, std::ostream& out);
 
