@@ -10,6 +10,7 @@ void add_commands(CLI::App& app, GlobalOptions& g) {
   add_export(app, g);
   add_status(app, g);
   add_features(app, g);
+  add_clv(app, g);
 }
 
 }  // namespace koko::cli

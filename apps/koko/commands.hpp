@@ -23,4 +23,5 @@ void add_report(CLI::App& app, GlobalOptions& g);
 void add_export(CLI::App& app, GlobalOptions& g);
 void add_status(CLI::App& app, GlobalOptions& g);
 void add_features(CLI::App& app, GlobalOptions& g);
+void add_clv(CLI::App& app, GlobalOptions& g);
 }  // namespace koko::cli

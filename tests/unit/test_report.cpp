@@ -127,7 +127,7 @@ TEST(Messages, EveryKeyHasBothLanguagesAndTheSamePlaceholders) {
     EXPECT_FALSE(ja.empty()) << key;
     EXPECT_EQ(placeholders(en), placeholders(ja)) << key;
     for (const Lang lang : {Lang::en, Lang::ja}) {  // valid fmt syntax, no mixed automatic/manual indexing
-      EXPECT_NO_THROW((void)tr(lang, key, 1.0, 2.0, 3.0, 4.0, 5.0)) << key;
+      EXPECT_NO_THROW((void)tr(lang, key, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)) << key;
     }
   }
 }

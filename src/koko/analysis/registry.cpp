@@ -8,10 +8,12 @@
 namespace koko {
 
 const Analysis& overview_analysis();  // overview/analysis.cpp
+const Analysis& clv_analysis();       // clv/analysis.cpp
 
 const std::vector<const Analysis*>& registry() {
   static const std::vector<const Analysis*> all = {
       &overview_analysis(),
+      &clv_analysis(),
   };
   return all;
 }

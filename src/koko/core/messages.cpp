@@ -20,6 +20,60 @@ struct Message {
 constexpr std::array kCatalogue = {
     Message{"cli.progress_rows", "rows", "行"},
     Message{"cli.skipped_analysis", "skipped {0}: needs {1}", "{0} をスキップしました（{1} が必要です）"},
+    Message{"clv.actual", "Actual", "実績"},
+    Message{"clv.boundary", "no-dropout boundary: NBD used", "離脱なしの境界（NBDで予測）"},
+    Message{"clv.calibration", "Calibration period: {0} to {1}; holdout to {2}.",
+            "推定期間：{0}〜{1}、検証期間：{2}まで。"},
+    Message{"clv.calibration_x", "Repeat purchase days in calibration", "推定期間のリピート購入日数"},
+    Message{"clv.clv", "CLV", "顧客生涯価値（CLV）"},
+    Message{"clv.cumulative", "Cumulative repeat purchases", "累積リピート購入数"},
+    Message{"clv.customer", "Customer", "顧客"},
+    Message{"clv.customers", "Customers", "顧客数"},
+    Message{"clv.decile", "Decile of customers by CLV", "CLV順の顧客十分位"},
+    Message{"clv.decile_chart", "Share of total CLV by customer decile", "顧客十分位別のCLV構成比"},
+    Message{"clv.expected", "Expected purchases", "予測購入回数"},
+    Message{"clv.finding_data",
+            "{0} customers, of whom {1} bought again ({2} repeat purchase days); time is measured in {3}.",
+            "顧客{0}人のうち{1}人が再購入しています（リピート購入日数{2}）。時間の単位は{3}です。"},
+    Message{"clv.finding_validation",
+            "{0}: {2:.0f} purchases expected in the holdout against {1:.0f} actual ({3:+.1f}%); mean absolute error "
+            "{4:.3f} per customer; cumulative curve off by {5:.1f}% on average in the holdout.",
+            "{0}：検証期間の予測購入数{2:.0f}に対して実績{1:.0f}（誤差{3:+.1f}%）。顧客あたり平均絶対誤差{4:.3f}、"
+            "累積曲線の検証期間の平均誤差{5:.1f}%。"},
+    Message{"clv.finding_value",
+            "Total customer lifetime value {0}; on average a customer is alive with probability {1:.0f}%; {2:.0f} "
+            "purchases are expected in the next {3:g} {4}.",
+            "顧客生涯価値の合計は{0}です。顧客が離脱していない確率は平均{1:.0f}%で、今後{3:g}{4}に{2:.0f}回の購入が"
+            "予測されます。"},
+    Message{"clv.frequency_chart", "Holdout purchases by calibration frequency", "推定期間の購入頻度別・検証期間の購入数"},
+    Message{"clv.holdout_purchases", "Mean holdout purchases", "検証期間の平均購入数"},
+    Message{"clv.intro",
+            "Customer lifetime value grows when customers stay and buy again. Probability models of repeat buying "
+            "estimate, from each customer's purchase history, whether they are still active, how often they will "
+            "buy and what they are worth.",
+            "顧客生涯価値は、顧客が離れずに再び買うことで育ちます。リピート購買の確率モデルにより、各顧客の購買履歴から"
+            "まだ活動しているか、今後どれだけ買うか、どれだけの価値があるかを推定します。"},
+    Message{"clv.log_likelihood", "Log-likelihood", "対数尤度"},
+    Message{"clv.model", "Model", "モデル"},
+    Message{"clv.models_title", "Fitted models", "推定したモデル"},
+    Message{"clv.order_value", "Expected order value", "予測平均購入額"},
+    Message{"clv.parameters", "Parameters (± standard error)", "パラメータ（±標準誤差）"},
+    Message{"clv.segment", "Segment", "セグメント"},
+    Message{"clv.segments_title", "CLV by segment", "セグメント別CLV"},
+    Message{"clv.share", "Share of CLV", "CLV構成比"},
+    Message{"clv.status", "Status", "状態"},
+    Message{"clv.title", "Customer lifetime value", "顧客生涯価値（CLV）"},
+    Message{"clv.tracking_chart", "Cumulative repeat purchases: actual and expected", "累積リピート購入数：実績と予測"},
+    Message{"clv.unit_day", "days", "日"},
+    Message{"clv.unit_week", "weeks", "週"},
+    Message{"clv.validation_title", "Calibration and holdout", "推定期間と検証期間"},
+    Message{"clv.value_note",
+            "CLV = margin ({1:g}%) × expected order value × discounted expected purchases at {0:g}% a year "
+            "(Pareto/NBD: closed-form DERT, no horizon; other models: monthly sum over {2:g} years).",
+            "CLV＝利益率（{1:g}%）×予測平均購入額×割引後の予測購入回数（年率{0:g}%で割引。Pareto/NBDは期間の制限のない"
+            "閉形式のDERT、その他のモデルは{2:g}年間の月次の和）。"},
+    Message{"clv.value_title", "Customer lifetime value", "顧客生涯価値"},
+    Message{"clv.week_ending", "Week ending", "週の最終日"},
     Message{"overview.active_customers", "Active customers", "購入顧客数"},
     Message{"overview.censored_note",
             "The first cohort is left-censored: it holds everyone who bought before the data starts, not only new "
