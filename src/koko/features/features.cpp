@@ -33,34 +33,53 @@ CustomerTable::CustomerTable() {
 void CustomerTable::prefetch_candidate(uint64_t hash) const {
   const uint64_t slot = slots_[hash & mask_];
   if (slot == 0) return;
-  __builtin_prefetch(&entries_[static_cast<uint32_t>(slot & 0xFFFFFFFFu) - 1]);
+  __builtin_prefetch(&entry(static_cast<uint32_t>(slot & 0xFFFFFFFFu) - 1));
+}
+
+size_t CustomerTable::memory_bytes() const {
+  return slots_.size() * sizeof(uint64_t) + entry_blocks_.size() * (sizeof(Entry) << kEntryShift) +
+         arena_blocks_.size() * (size_t{1} << kArenaShift);
+}
+
+uint32_t CustomerTable::store_id(std::string_view id) {
+  constexpr uint64_t kBlock = uint64_t{1} << kArenaShift;
+  uint64_t off = arena_used_;
+  if ((off & (kBlock - 1)) + id.size() > kBlock) off = (off + kBlock - 1) & ~(kBlock - 1);  // never split an ID
+  if (off + id.size() > UINT32_MAX)
+    throw Error(ErrorCode::input, "more than 4 GB of customer IDs", {}, "split the data by customer");
+  while ((off >> kArenaShift) >= arena_blocks_.size()) arena_blocks_.push_back(std::make_unique<char[]>(kBlock));
+  std::memcpy(arena_blocks_[off >> kArenaShift].get() + (off & (kBlock - 1)), id.data(), id.size());
+  arena_used_ = off + id.size();
+  return static_cast<uint32_t>(off);
 }
 
 uint32_t CustomerTable::intern(std::string_view id, uint64_t hash) {
-  if ((entries_.size() + 1) * 10 > slots_.size() * 6) grow();
+  if ((size_ + 1) * 4 > slots_.size() * 3) grow();
   const uint64_t tag = hash & 0xFFFFFFFF00000000ull;
   const size_t head = std::min(id.size(), kInline);
   for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
     const uint64_t slot = slots_[s];
     if (slot == 0) {
-      if (entries_.size() >= UINT32_MAX - 2 || arena_.size() + id.size() > UINT32_MAX || id.size() > UINT16_MAX)
+      if (size_ >= UINT32_MAX - 2 || id.size() > UINT16_MAX)
         throw Error(ErrorCode::input, "too many or too long customer IDs for one table", {},
                     "split the data by customer");
-      const auto key = static_cast<uint32_t>(entries_.size());
-      Entry& e = entries_.emplace_back();
-      e.agg.id_offset = static_cast<uint32_t>(arena_.size());
+      const auto key = static_cast<uint32_t>(size_);
+      if ((key >> kEntryShift) >= entry_blocks_.size())
+        entry_blocks_.push_back(std::make_unique<Entry[]>(size_t{1} << kEntryShift));
+      Entry& e = entry(key);
+      e.agg.id_offset = store_id(id);
       e.agg.id_length = static_cast<uint16_t>(id.size());
       std::memcpy(e.head, id.data(), head);
-      arena_.append(id);
+      ++size_;
       slots_[s] = tag | (key + 1);
       return key;
     }
     if ((slot & 0xFFFFFFFF00000000ull) == tag) {
       const auto key = static_cast<uint32_t>(slot & 0xFFFFFFFFu) - 1;
-      const Entry& e = entries_[key];
+      const Entry& e = entry(key);
       if (e.agg.id_length == id.size() && std::memcmp(e.head, id.data(), head) == 0 &&
           (id.size() <= kInline ||
-           std::memcmp(arena_.data() + e.agg.id_offset + kInline, id.data() + kInline, id.size() - kInline) == 0))
+           std::memcmp(arena_at(e.agg.id_offset) + kInline, id.data() + kInline, id.size() - kInline) == 0))
         return key;
     }
   }
@@ -68,11 +87,12 @@ uint32_t CustomerTable::intern(std::string_view id, uint64_t hash) {
 
 void CustomerTable::grow() {
   const size_t n = slots_.size() * 2;
+  slots_ = std::vector<uint64_t>();  // release the old slots before the new ones are allocated
   slots_.assign(n, 0);
   mask_ = n - 1;
-  for (uint32_t k = 0; k < entries_.size(); ++k) {
-    const auto& a = entries_[k].agg;
-    const uint64_t h = XXH3_64bits(arena_.data() + a.id_offset, a.id_length);
+  for (uint32_t k = 0; k < size_; ++k) {
+    const auto& a = entry(k).agg;
+    const uint64_t h = XXH3_64bits(arena_at(a.id_offset), a.id_length);
     size_t s = h & mask_;
     while (slots_[s] != 0) s = (s + 1) & mask_;
     slots_[s] = (h & 0xFFFFFFFF00000000ull) | (k + 1);

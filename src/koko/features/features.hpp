@@ -3,6 +3,7 @@
 // and the CRM segment (loyal / general / lapsed). The hot path of koko: orders → one row per customer.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,13 +54,14 @@ class CustomerTable {
   CustomerTable();
   // The key of id (hash = XXH3-64 of its bytes), inserting it when new.
   uint32_t intern(std::string_view id, uint64_t hash);
-  [[nodiscard]] size_t size() const { return entries_.size(); }
+  [[nodiscard]] size_t size() const { return size_; }
   [[nodiscard]] std::string_view id(uint32_t key) const {
-    const auto& a = entries_[key].agg;
-    return {arena_.data() + a.id_offset, a.id_length};
+    const auto& a = entry(key).agg;
+    return {arena_at(a.id_offset), a.id_length};
   }
-  CustomerAgg& agg(uint32_t key) { return entries_[key].agg; }
-  [[nodiscard]] const CustomerAgg& agg(uint32_t key) const { return entries_[key].agg; }
+  CustomerAgg& agg(uint32_t key) { return entry(key).agg; }
+  [[nodiscard]] const CustomerAgg& agg(uint32_t key) const { return entry(key).agg; }
+  [[nodiscard]] size_t memory_bytes() const;  // what the table holds now
 
   // Prefetch hints for a batch pipeline: the slot for a hash, then its likely customer's line.
   void prefetch_slot(uint64_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
@@ -68,7 +70,7 @@ class CustomerTable {
   // Adds one order to a key; false when the customer's orders are not in date order (purchase_days then needs
   // the exact recount of count_purchase_days).
   bool add(uint32_t key, Day day, int64_t amount) {
-    CustomerAgg& a = entries_[key].agg;
+    CustomerAgg& a = entry(key).agg;
     a.net += amount;
     if (amount < 0) return true;  // a return: never a purchase or a purchase day
     ++a.orders;
@@ -94,11 +96,24 @@ class CustomerTable {
     CustomerAgg agg;
     char head[kInline];  // the ID's first bytes, compared before the arena is touched
   };
+  // Entries and ID bytes live in fixed blocks that never move: growing costs no copy and no doubled peak.
+  static constexpr unsigned kEntryShift = 16;            // 65,536 entries (4 MiB) a block
+  static constexpr unsigned kArenaShift = 22;            // 4 MiB of ID bytes a block
+  Entry& entry(uint32_t k) { return entry_blocks_[k >> kEntryShift][k & ((1u << kEntryShift) - 1)]; }
+  [[nodiscard]] const Entry& entry(uint32_t k) const {
+    return entry_blocks_[k >> kEntryShift][k & ((1u << kEntryShift) - 1)];
+  }
+  [[nodiscard]] const char* arena_at(uint32_t off) const {
+    return arena_blocks_[off >> kArenaShift].get() + (off & ((1u << kArenaShift) - 1));
+  }
+  uint32_t store_id(std::string_view id);
   void grow();
   std::vector<uint64_t> slots_;  // (hash >> 32) << 32 | (key + 1); 0 = empty
   size_t mask_ = 0;
-  std::vector<Entry> entries_;
-  std::string arena_;            // every ID's bytes, for id() and the bytes past kInline
+  size_t size_ = 0;
+  std::vector<std::unique_ptr<Entry[]>> entry_blocks_;
+  std::vector<std::unique_ptr<char[]>> arena_blocks_;  // every ID's bytes, for id() and the bytes past kInline
+  uint64_t arena_used_ = 0;                              // bytes of the arena in use (offsets are 32-bit)
 };
 
 // Exact purchase days for orders in any order: one bit per customer and day over [lo, hi], for the customers

@@ -32,9 +32,57 @@ bool fast_path_allowed(const FeaturesRequest& req) {
          !req.map.contains("unit_price");
 }
 
+// The (key, day) pairs of purchases, kept for an exact recount of purchase days when the input is not in date
+// order. They are kept from the start for the first block; if that block is already out of order (a shuffled
+// file), the rest goes to an unlinked temporary file, read back once per bitmap partition instead of parsing and
+// hashing the input again.
+class PairSpill {
+ public:
+  ~PairSpill() {
+    if (f_) std::fclose(f_);
+  }
+  [[nodiscard]] bool active() const { return f_ != nullptr; }
+  void keep(uint32_t key, Day d) {
+    buf_.push_back(uint64_t{key} << 32 | static_cast<uint32_t>(d));
+    if (f_ && buf_.size() >= (1 << 16)) flush();
+  }
+  // After the first block: spill when it was out of order, else forget the pairs (and keep no more).
+  void decide(bool out_of_order) {
+    decided_ = true;
+    if (out_of_order) {
+      f_ = std::tmpfile();
+      if (!f_) throw Error(ErrorCode::internal, "cannot create a temporary file", {}, "check TMPDIR and disk space");
+      flush();
+    } else {
+      buf_ = {};
+    }
+  }
+  [[nodiscard]] bool deciding() const { return !decided_; }
+  template <typename F>
+  void replay(F&& f) {
+    flush();
+    std::rewind(f_);
+    std::vector<uint64_t> chunk(1 << 16);
+    size_t n;
+    while ((n = std::fread(chunk.data(), sizeof(uint64_t), chunk.size(), f_)) > 0)
+      for (size_t i = 0; i < n; ++i) f(static_cast<uint32_t>(chunk[i] >> 32), static_cast<Day>(chunk[i] & 0xFFFFFFFFu));
+  }
+
+ private:
+  void flush() {
+    if (!buf_.empty() && std::fwrite(buf_.data(), sizeof(uint64_t), buf_.size(), f_) != buf_.size())
+      throw Error(ErrorCode::input, "cannot write the temporary file (disk full?)", {}, "free space in TMPDIR");
+    buf_.clear();
+  }
+  std::FILE* f_ = nullptr;
+  std::vector<uint64_t> buf_;
+  bool decided_ = false;
+};
+
 // Adds a batch's orders to the table; lookups run a few rows ahead of the updates so that cache misses overlap.
-void absorb(const io::FastBatch& b, CustomerTable& t, Day as_of, FeaturesResult& res, Day& max_day) {
+void absorb(const io::FastBatch& b, CustomerTable& t, Day as_of, FeaturesResult& res, Day& max_day, PairSpill& spill) {
   const size_t n = b.size();
+  const bool keep = spill.deciding() || spill.active();
   // Two stages in flight: the hash slot 16 rows ahead, then the customer's line 8 ahead.
   constexpr size_t kAhead = 16;
   for (size_t i = 0; i < std::min(n, kAhead); ++i) t.prefetch_slot(b.hash[i]);
@@ -47,11 +95,13 @@ void absorb(const io::FastBatch& b, CustomerTable& t, Day as_of, FeaturesResult&
     if (b.id_length[i] == 0) continue;  // a guest order: in totals elsewhere, never a customer
     const uint32_t key = t.intern(b.id(i), b.hash[i]);
     if (!t.add(key, d, b.amount[i])) res.in_date_order = false;
+    if (keep && b.amount[i] >= 0) spill.keep(key, d);
   }
+  if (spill.deciding()) spill.decide(!res.in_date_order);
 }
 
 void recount_days_fast(const FeaturesRequest& req, const io::FastHeader& h, const io::FastColumns& cols,
-                       const io::FastOptions& opt, FeaturesResult& res, Day as_of) {
+                       const io::FastOptions& opt, FeaturesResult& res, Day as_of, PairSpill& spill) {
   CustomerTable& t = res.table;
   const size_t customers = t.size();
   Day lo = INT32_MAX, hi = INT32_MIN;
@@ -62,17 +112,22 @@ void recount_days_fast(const FeaturesRequest& req, const io::FastHeader& h, cons
     }
   if (hi < lo) return;
   // What the table already holds stays; the bitmaps get the rest of the memory limit (at least 64 MiB).
-  const size_t used = customers * (64 + 24);
-  const size_t budget = req.memory_limit > used + (96 << 20) ? req.memory_limit - used - (32 << 20) : (64 << 20);
+  // Reading holds three 16 MiB blocks and their parsed rows (~40 MiB each) besides the table.
+  const size_t used = t.memory_bytes() + (160 << 20);
+  const size_t budget = req.memory_limit > used + (64 << 20) ? req.memory_limit - used : (64 << 20);
   features::PurchaseDayBits bits(lo, hi, customers, budget);
   for (size_t p = 0; p < bits.partitions(); ++p) {
     bits.start(p);
-    io::scan_fast(req.file, h, cols, opt, [&](const io::FastBatch& b) {
-      for (size_t i = 0; i < b.size(); ++i) {
-        if (b.id_length[i] == 0 || b.amount[i] < 0 || b.day[i] > as_of) continue;
-        bits.add(t.intern(b.id(i), b.hash[i]), b.day[i]);
-      }
-    });
+    if (spill.active()) {
+      spill.replay([&](uint32_t key, Day d) { bits.add(key, d); });
+    } else {
+      io::scan_fast(req.file, h, cols, opt, [&](const io::FastBatch& b) {
+        for (size_t i = 0; i < b.size(); ++i) {
+          if (b.id_length[i] == 0 || b.amount[i] < 0 || b.day[i] > as_of) continue;
+          bits.add(t.intern(b.id(i), b.hash[i]), b.day[i]);
+        }
+      });
+    }
     bits.finish([&](uint32_t k, uint32_t n) { t.agg(k).purchase_days = n; });
   }
 }
@@ -99,12 +154,14 @@ bool try_fast(const FeaturesRequest& req, FeaturesResult& res) {
     };
     const Day as_of_limit = req.as_of.value_or(INT32_MAX);
     Day max_day = INT32_MIN;
-    res.rows = io::scan_fast(req.file, h, cols, opt,
-                             [&](const io::FastBatch& b) { absorb(b, res.table, as_of_limit, res, max_day); });
+    PairSpill spill;
+    res.rows = io::scan_fast(req.file, h, cols, opt, [&](const io::FastBatch& b) {
+      absorb(b, res.table, as_of_limit, res, max_day, spill);
+    });
     progress.finish();
     res.as_of = req.as_of.value_or(max_day);
     opt.progress = nullptr;
-    if (!res.in_date_order) recount_days_fast(req, h, cols, opt, res, as_of_limit);
+    if (!res.in_date_order) recount_days_fast(req, h, cols, opt, res, as_of_limit, spill);
     res.fast_path = true;
     return true;
   } catch (const io::NeedsGeneralPath& e) {

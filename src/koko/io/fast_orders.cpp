@@ -224,20 +224,26 @@ uint64_t scan_fast(const std::filesystem::path& file, const FastHeader& header, 
           b = std::move(free_list.front());
           free_list.pop_front();
         }
-        b->text.assign(carry);
-        const size_t have = b->text.size();
-        b->text.resize(have + kBlock);
-        const size_t n = read_at(fd.get(), b->text.data() + have, kBlock, offset);
+        const size_t have = carry.size();
+        if (b->capacity < have + kBlock) {
+          b->capacity = have + kBlock;
+          b->storage = std::make_unique_for_overwrite<char[]>(b->capacity);
+        }
+        char* buf = b->storage.get();
+        std::memcpy(buf, carry.data(), have);
+        const size_t n = read_at(fd.get(), buf + have, kBlock, offset);
         offset += n;
-        b->text.resize(have + n);
+        size_t len = have + n;
         const bool last = n == 0 || offset >= size;
         carry.clear();
         if (!last) {
-          const size_t cut = b->text.rfind('\n');
-          if (cut == std::string::npos) throw NeedsGeneralPath{"a line longer than 16 MiB"};
-          carry.assign(b->text, cut + 1);
-          b->text.resize(cut + 1);
+          const char* cut = static_cast<const char*>(memrchr(buf, '\n', len));
+          if (!cut) throw NeedsGeneralPath{"a line longer than 16 MiB"};
+          const size_t keep = static_cast<size_t>(cut - buf) + 1;
+          carry.assign(buf + keep, len - keep);
+          len = keep;
         }
+        b->text = std::string_view(buf, len);
         b->id_offset.clear();
         b->id_length.clear();
         b->hash.clear();

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -25,7 +27,10 @@ struct FastColumns {
 
 // One block's rows. IDs point into `text`, which lives as long as the batch.
 struct FastBatch {
-  std::string text;
+  // The block's bytes (not zero-filled on reuse: reading fills them); text is the used part.
+  std::unique_ptr<char[]> storage;
+  size_t capacity = 0;
+  std::string_view text;
   std::vector<uint32_t> id_offset;  // into text
   std::vector<uint16_t> id_length;  // 0 = no customer (a guest order)
   std::vector<uint64_t> hash;       // XXH3-64 of the ID
