@@ -42,3 +42,32 @@ format:
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# libFuzzer over the readers, encodings and field parsers (docs/fuzzing.md), FUZZ_SECONDS long (default 10 min).
+# Built with clang (installed here when missing); new corpus entries go to $(FUZZ_DIR)/corpus, crashes to
+# $(FUZZ_DIR)/artifacts. Replay one input: $(FUZZ_DIR)/fuzz_readers FILE
+FUZZ_SECONDS ?= 600
+FUZZ_DIR ?= build-fuzz
+FUZZ_FLAGS ?= -max_len=8192 -timeout=20
+FUZZ_SOURCES = tests/fuzz/fuzz_readers.cpp src/koko/io/csv.cpp src/koko/io/encoding.cpp src/koko/io/fields.cpp \
+  src/koko/io/jsonl.cpp
+
+.PHONY: fuzz
+fuzz: deps $(FUZZ_DIR)/fuzz_readers
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	$(FUZZ_DIR)/fuzz_readers $(FUZZ_DIR)/corpus tests/fuzz/corpus -dict=tests/fuzz/readers.dict \
+	  -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) -artifact_prefix=$(FUZZ_DIR)/artifacts/ -print_final_stats=1
+
+$(FUZZ_DIR)/fuzz_readers: $(FUZZ_SOURCES) $(wildcard src/koko/io/*.hpp src/koko/core/*.hpp)
+	@missing=""; for p in clang libclang-rt-14-dev; do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "fuzz: installing$$missing"; SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  export DEBIAN_FRONTEND=noninteractive; $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	mkdir -p $(FUZZ_DIR)
+	clang++ -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Isrc $(FUZZ_SOURCES) -o $@ \
+	  -lfmt -licui18n -licuuc -licudata -lz

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
+#include "koko/core/output_file.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/ingest/features_file.hpp"
 #include "koko/ingest/ingest.hpp"
@@ -183,7 +184,8 @@ void add_export(CLI::App& app, GlobalOptions& g) {
         std::cout.flush();
         return 0;
       }
-      const std::string tmp = out_file + ".tmp";
+      const bool in_place = write_in_place(out_file);  // /dev/null or a pipe: never renamed over
+      const std::string tmp = in_place ? out_file : out_file + ".tmp";
       {
         std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
         if (!f) throw Error(ErrorCode::usage, "cannot write the file", out_file, "choose a writable path");
@@ -191,12 +193,12 @@ void add_export(CLI::App& app, GlobalOptions& g) {
           write(f);
         } catch (...) {
           f.close();
-          std::filesystem::remove(tmp);  // never half a file
+          if (!in_place) std::filesystem::remove(tmp);  // never half a file
           throw;
         }
         if (!f.flush()) throw Error(ErrorCode::usage, "writing failed (disk full?)", out_file, "");
       }
-      std::filesystem::rename(tmp, out_file);
+      if (!in_place) std::filesystem::rename(tmp, out_file);
       info(fmt::format("wrote {}", out_file));
       return 0;
     };

@@ -4,10 +4,12 @@
 #include "koko/core/error.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/core/money.hpp"
+#include "koko/core/output_file.hpp"
 #include "koko/ingest/features_file.hpp"
 #include "koko/ingest/ingest.hpp"
 #include "koko/store/workspace.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -39,27 +41,22 @@ int from_workspace(const std::string& workspace, std::optional<Day> as_of, size_
   if (ws.columnar_rows("orders") == 0)
     throw Error(ErrorCode::not_found, "the workspace has no orders", workspace, "import orders first, or pass FILE");
   Day used = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   const auto aggs = ingest::features_from_store(ws, as_of, memory, used);
+  detail(fmt::format("features of {} customers as of {} computed from the stored orders in {:.2f} s", aggs.size(),
+                     format_date(used), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
   const auto ids = ingest::load_customer_ids(ws);
   const int digits = currency_digits(ingest::workspace_currency(ws));
-  std::FILE* f = out == "-" ? stdout : std::fopen((out + ".tmp").c_str(), "wb");
-  if (!f) throw Error(ErrorCode::usage, "cannot write the file", out, "choose a writable path");
+  OutputFile file(out);
   std::string buf(features::csv_header());
-  bool ok = true;
   for (size_t b = 0; b < aggs.size(); b += 1 << 16) {
     features::format_rows([&](uint32_t k) -> const features::CustomerAgg& { return aggs[k]; },
                           [&](uint32_t k) { return std::string_view(ids[k]); }, b,
                           std::min(aggs.size(), b + (1 << 16)), used, digits, features::SegmentRules{}, buf);
-    ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+    file.write(buf);
     buf.clear();
   }
-  if (out == "-") return std::fflush(f) == 0 && ok ? 0 : 1;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    std::remove((out + ".tmp").c_str());
-    throw Error(ErrorCode::usage, "writing failed (disk full?)", out, "free some space and try again");
-  }
-  std::filesystem::rename(out + ".tmp", out);
+  file.commit();
   return 0;
 }
 }  // namespace

@@ -587,3 +587,350 @@ TEST_F(Cli, KillDuringImportLeavesTheWorkspaceAsItWas) {
 }
 
 }  // namespace
+
+// ---- encodings, yen, Japanese dates and paths ----------------------------------------------------------------
+// Byte fixtures written by hand: CP932 as Japanese Excel saves it, UTF-16 as Excel's "Unicode text", windows-1252.
+
+namespace {
+
+// UTF-8 → UTF-16 (little or big endian), by hand.
+std::string to_utf16(std::string_view utf8, bool big_endian) {
+  std::string out;
+  auto unit = [&](uint32_t u) {
+    const char hi = static_cast<char>((u >> 8) & 0xFF), lo = static_cast<char>(u & 0xFF);
+    out += big_endian ? hi : lo;
+    out += big_endian ? lo : hi;
+  };
+  for (size_t i = 0; i < utf8.size();) {
+    const auto c = static_cast<unsigned char>(utf8[i]);
+    const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3Fu);
+    i += len;
+    if (cp >= 0x10000) {
+      unit(0xD800 + ((cp - 0x10000) >> 10));
+      unit(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    } else {
+      unit(cp);
+    }
+  }
+  return out;
+}
+
+// CP932 orders (CRLF), each line with its UTF-8 reading:
+//   顧客ID,注文日,金額
+//   山田～太郎,2024/03/07,"\1,200"      wave dash 81 60 → U+FF5E; 5C is the yen sign in a JPY workspace
+//   ①番,2024年3月7日,"1,200円"           NEC special row 87 40
+//   ⅰ組,令和6年3月8日,"１，２００円"    IBM extension FA 40 → U+2170; full-width digits
+//   蕫,2024/3/9,"￥１，２００"           IBM extension FB 9C → U+856B
+//   髙橋,2024-03-10,1200                 IBM extension FB FC → U+9AD9
+const std::string kCp932Header = "\x8C\xDA\x8Bq" "ID,\x92\x8D\x95\xB6\x93\xFA,\x8B\xE0\x8Az\r\n";
+const std::string kCp932Orders =
+    kCp932Header +
+    "\x8ER\x93" "c\x81\x60\x91\xBE\x98Y,2024/03/07,\"\\1,200\"\r\n"
+    "\x87\x40\x94\xD4,2024\x94N3\x8C\x8E" "7\x93\xFA,\"1,200\x89~\"\r\n"
+    "\xFA\x40\x91g,\x97\xDF\x98" "a6\x94N3\x8C\x8E" "8\x93\xFA,\"\x82P\x81" "C\x82Q\x82O\x82O\x89~\"\r\n"
+    "\xFB\x9C,2024/3/9,\"\x81\x8F\x82P\x81" "C\x82Q\x82O\x82O\"\r\n"
+    "\xFB\xFC\x8B\xB4,2024-03-10,1200\r\n";
+const std::string kCp932Export =
+    "customer_id,order_date,amount,order_id\n"
+    "山田～太郎,2024-03-07,1200,\n"
+    "①番,2024-03-07,1200,\n"
+    "ⅰ組,2024-03-08,1200,\n"
+    "蕫,2024-03-09,1200,\n"
+    "髙橋,2024-03-10,1200,\n";
+
+TEST_F(Cli, EveryEncodingImportsTheSameOrders) {
+  const std::string tsv =
+      "customer_id\torder_date\tamount\r\n"
+      "山田\t2024-03-07\t1200\r\n"
+      "C-2\t2024/3/8\t99.50\r\n"
+      "😀\t2024年3月9日\t\"3,000\"\r\n";
+  const std::string expected =
+      "customer_id,order_date,amount,order_id\n山田,2024-03-07,1200.00,\nC-2,2024-03-08,99.50,\n"
+      "😀,2024-03-09,3000.00,\n";
+  struct Case {
+    std::string name, bytes;
+    std::vector<std::string> extra;
+  };
+  const std::vector<Case> cases = {
+      {"utf8.txt", tsv, {}},
+      {"utf8-bom.txt", "\xEF\xBB\xBF" + tsv, {}},
+      {"utf16le-bom.txt", "\xFF\xFE" + to_utf16(tsv, false), {}},
+      {"utf16be-bom.txt", "\xFE\xFF" + to_utf16(tsv, true), {}},
+      {"utf16le.txt", to_utf16(tsv, false), {}},
+      {"utf16be.txt", to_utf16(tsv, true), {}},
+      {"named-le.txt", "\xFF\xFE" + to_utf16(tsv, false), {"--encoding", "utf-16"}},
+      {"named-be.txt", "\xFE\xFF" + to_utf16(tsv, true), {"--encoding", "UTF-16"}},
+      {"named-be2.txt", "\xFE\xFF" + to_utf16(tsv, true), {"--encoding", "utf-16be"}},
+      {"named-utf8.txt", "\xEF\xBB\xBF" + tsv, {"--encoding", "utf-8"}},
+  };
+  for (const auto& c : cases) {
+    const std::string ws = (dir_ / (c.name + ".db")).string();
+    std::vector<std::string> args = {"-w", ws, "import", "orders", file(c.name, c.bytes).string()};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    const auto r = koko(args);
+    ASSERT_EQ(r.code, 0) << c.name << "\n" << describe(r);
+    EXPECT_EQ(koko({"-w", ws, "export", "orders"}).out, expected) << c.name;
+  }
+}
+
+TEST_F(Cli, Cp932OrdersInAJpyWorkspace) {
+  const auto f = file("orders-sjis.csv", kCp932Orders);
+  const std::string ws = (dir_ / "jpy.db").string();
+  const auto r = koko({"-w", ws, "import", "orders", f.string(), "--currency", "JPY"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.err, "5 rows read")) << describe(r);
+  EXPECT_EQ(koko({"-w", ws, "export", "orders"}).out, kCp932Export);
+  EXPECT_TRUE(contains(koko({"-w", ws, "status"}).out, "currency JPY"));
+  // Named by any of its names, the same orders.
+  for (const char* name : {"cp932", "sjis", "Shift_JIS", "windows-31j"}) {
+    const std::string named = (dir_ / (std::string(name) + ".db")).string();
+    const auto n = koko({"-w", named, "import", "orders", f.string(), "--currency", "JPY", "--encoding", name});
+    ASSERT_EQ(n.code, 0) << name << "\n" << describe(n);
+    EXPECT_EQ(koko({"-w", named, "export", "orders"}).out, kCp932Export) << name;
+  }
+  // An unknown name is a usage error that lists the common ones, and writes nothing.
+  const std::string bad = (dir_ / "bad.db").string();
+  const auto u = koko({"-w", bad, "import", "orders", f.string(), "--encoding", "shift-jis-2004x"});
+  EXPECT_EQ(u.code, 2) << describe(u);
+  EXPECT_TRUE(contains(u.err, "unknown encoding 'shift-jis-2004x'")) << describe(u);
+  EXPECT_TRUE(contains(u.err, "cp932")) << describe(u);
+  EXPECT_FALSE(fs::exists(bad));
+}
+
+TEST_F(Cli, YenAmountsNeedAJpyWorkspace) {
+  const auto a = failed_import("yen.csv", kHeader + "1,2024-01-01,3\n2,2024-01-02,\"¥1,200\"\n");
+  EXPECT_TRUE(contains(a.err, "yen.csv:3:3")) << describe(a);
+  EXPECT_TRUE(contains(a.err, "'¥1,200' is in yen but the workspace currency is USD")) << describe(a);
+  EXPECT_TRUE(contains(a.err, "--currency JPY")) << describe(a);
+  for (const std::string amount : {"\"1,200円\"", "￥１２００", "1200円"}) {
+    const auto b = failed_import("yen2.csv", kHeader + "1,2024-01-01," + amount + "\n");
+    EXPECT_TRUE(contains(b.err, "is in yen but the workspace currency is USD")) << describe(b);
+    EXPECT_TRUE(contains(b.err, "--currency JPY")) << describe(b);
+  }
+  // A CP932 file with yen amounts, the same.
+  const auto c = failed_import("sjis-yen.csv", kCp932Header + "\x8ER\x93" "c,2024/03/07,\"1,200\x89~\"\r\n");
+  EXPECT_TRUE(contains(c.err, "sjis-yen.csv:2:3")) << describe(c);
+  EXPECT_TRUE(contains(c.err, "column '金額': '1,200円' is in yen")) << describe(c);
+  // A workspace's currency is fixed: JPY amounts do not join a USD workspace.
+  const auto d = failed_import("sjis-yen2.csv", kCp932Orders, {"--currency", "JPY"}, 2);
+  EXPECT_TRUE(contains(d.err, "differs from the workspace's USD")) << describe(d);
+}
+
+TEST_F(Cli, MoneyFormsInAJpyWorkspace) {
+  ws_ = (dir_ / "jpy.db").string();
+  ASSERT_EQ(koko({"-w", ws_, "init", "--currency", "JPY"}).code, 0);
+  const auto r = koko({"-w", ws_, "import", "orders",
+                       file("money.csv", kHeader + "a,2024-03-01,\"¥1,200\"\nb,2024-03-01,\"￥１，２００\"\n"
+                                                   "c,2024-03-01,\"1,200円\"\nd,2024-03-01,\"\\1,200\"\n"
+                                                   "e,2024-03-01,\"１，２００円\"\nf,2024-03-01,-¥300\n")
+                           .string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(koko({"-w", ws_, "export", "orders"}).out,
+            "customer_id,order_date,amount,order_id\na,2024-03-01,1200,\nb,2024-03-01,1200,\nc,2024-03-01,1200,\n"
+            "d,2024-03-01,1200,\ne,2024-03-01,1200,\nf,2024-03-01,-300,\n");
+  // Two currency signs are no amount; the failed imports leave the JPY workspace as it was.
+  for (const std::string amount : {"\"¥1,200円\"", "$$5", "\"\\\\1,200\""}) {
+    const auto f = failed_import("two-signs.csv", kHeader + "z,2024-03-02," + amount + "\n");
+    EXPECT_TRUE(contains(f.err, "two-signs.csv:2:3")) << describe(f);
+    EXPECT_TRUE(contains(f.err, "is not an amount")) << describe(f);
+    EXPECT_TRUE(contains(f.err, "one currency sign")) << describe(f);
+  }
+}
+
+TEST_F(Cli, Windows1252IsNotGuessed) {
+  // "£20" in windows-1252 is A3 32 30: valid CP932 too (half-width katakana), so it must be named.
+  const std::string customers = "customer_id,name,note\nP1,Tea shop,\xA3" "20 voucher\nP2,Caf\xE9,\n";
+  const auto fresh = koko({"-w", (dir_ / "fresh.db").string(), "import", "orders",
+                           file("w1252.csv", kHeader + "1,2024-01-01,3\n2,2024-01-02,\xA3" "20\n").string()});
+  EXPECT_EQ(fresh.code, 3) << describe(fresh);
+  EXPECT_TRUE(contains(fresh.err, "w1252.csv:3:3")) << describe(fresh);
+  EXPECT_TRUE(contains(fresh.err, "A3 32 30")) << describe(fresh);
+  EXPECT_TRUE(contains(fresh.err, "--encoding")) << describe(fresh);
+  EXPECT_TRUE(contains(fresh.err, "windows-1252")) << describe(fresh);
+  EXPECT_FALSE(fs::exists(dir_ / "fresh.db")) << "a failed first import leaves no workspace";
+
+  prior_import();
+  const std::string before = snapshot();
+  const auto guessed = koko({"-w", ws_, "import", "customers", file("customers.csv", customers).string()});
+  EXPECT_EQ(guessed.code, 3) << describe(guessed);
+  EXPECT_TRUE(contains(guessed.err, "A3 32 30")) << describe(guessed);
+  EXPECT_TRUE(contains(guessed.err, "--encoding")) << describe(guessed);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_NE(koko({"-w", ws_, "export", "customers"}).code, 0) << "no customers table was written";
+
+  const auto named = koko({"-w", ws_, "import", "customers", (dir_ / "customers.csv").string(), "--encoding",
+                           "windows-1252"});
+  ASSERT_EQ(named.code, 0) << describe(named);
+  EXPECT_EQ(koko({"-w", ws_, "export", "customers"}).out,
+            "customer_id,name,note\nP1,Tea shop,£20 voucher\nP2,Café,\n");
+  // The other spellings of the name read it the same way (€ at 80, not a control character).
+  const auto euro = koko({"-w", (dir_ / "euro.db").string(), "import", "customers",
+                          file("euro.csv", "customer_id,note\nE1,\x80" "5 off\n").string(), "--encoding", "cp1252"});
+  ASSERT_EQ(euro.code, 0) << describe(euro);
+  EXPECT_EQ(koko({"-w", (dir_ / "euro.db").string(), "export", "customers"}).out, "customer_id,note\nE1,€5 off\n");
+}
+
+TEST_F(Cli, MixedEncodingsStopAtTheLine) {
+  // More than a megabyte of UTF-8, then a line in CP932: detection saw UTF-8, the reader stops at that line.
+  std::string text = kHeader;
+  uint64_t line = 1;
+  while (text.size() < (size_t{1} << 20) + 4096) {
+    text += "顧客" + std::to_string(line) + ",2024-03-07,12.00\n";
+    ++line;
+  }
+  const uint64_t offset = text.size();
+  text += "\x8ER\x93" "c,2024-03-07,12.00\n";
+  const auto r = failed_import("mixed.csv", text);
+  EXPECT_TRUE(contains(r.err, "mixed.csv:" + std::to_string(line + 1) + ":1:")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "invalid UTF-8 (bytes 8E 52 93 63")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "byte offset " + std::to_string(offset))) << describe(r);
+  EXPECT_TRUE(contains(r.err, "--encoding")) << describe(r);
+}
+
+TEST_F(Cli, Cp932WithMacOnlyBytesStopsAtTheirOffset) {
+  // 85 40 is a Mac-only code that CP932 (ICU's ibm-943_P15A-2003) does not have; it follows two good records.
+  const std::string good = kCp932Header + "\x8ER\x93" "c,2024/03/07,1200\r\n";
+  const std::string text = good + "A\x85\x40,2024/03/08,1200\r\n";
+  const uint64_t offset = good.size() + 1;
+  const auto d = failed_import("mac.csv", text);
+  EXPECT_TRUE(contains(d.err, "mac.csv:3:1")) << describe(d);
+  EXPECT_TRUE(contains(d.err, "read as CP932 it fails at byte offset " + std::to_string(offset) + " (bytes 85 40"))
+      << describe(d);
+  EXPECT_TRUE(contains(d.err, "--encoding")) << describe(d);
+  // Into a fresh JPY workspace: the same error, and no workspace file.
+  const auto fresh = koko({"-w", (dir_ / "fresh.db").string(), "import", "orders", (dir_ / "mac.csv").string(),
+                           "--currency", "JPY"});
+  EXPECT_EQ(fresh.code, 3) << describe(fresh);
+  EXPECT_TRUE(contains(fresh.err, "(bytes 85 40")) << describe(fresh);
+  EXPECT_FALSE(fs::exists(dir_ / "fresh.db"));
+  // Named, the converter stops at the same byte.
+  const auto named = failed_import("mac2.csv", text, {"--encoding", "cp932"});
+  EXPECT_TRUE(contains(named.err, "bytes 85 40 at byte offset " + std::to_string(offset))) << describe(named);
+  const auto eb = failed_import("mac3.csv", good + "\xEB\x40,2024/03/08,1200\r\n", {"--encoding", "sjis"});
+  EXPECT_TRUE(contains(eb.err, "bytes EB 40 at byte offset " + std::to_string(good.size()))) << describe(eb);
+}
+
+TEST_F(Cli, AmbiguousDatesNeedADateFormat) {
+  const auto r = failed_import("amb.csv", kHeader + "1,03/07/2024,3\n");
+  EXPECT_TRUE(contains(r.err, "amb.csv:2:2")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "'03/07/2024' is ambiguous")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "--date-format mdy")) << describe(r);
+  EXPECT_TRUE(contains(r.err, "--date-format dmy")) << describe(r);
+  for (const auto& [format, day] : std::vector<std::pair<std::string, std::string>>{{"mdy", "2024-03-07"},
+                                                                                  {"dmy", "2024-07-03"}}) {
+    const std::string ws = (dir_ / (format + ".db")).string();
+    const auto ok = koko({"-w", ws, "import", "orders", (dir_ / "amb.csv").string(), "--date-format", format});
+    ASSERT_EQ(ok.code, 0) << describe(ok);
+    EXPECT_EQ(koko({"-w", ws, "export", "orders"}).out, "customer_id,order_date,amount,order_id\n1," + day + ",3.00,\n");
+  }
+}
+
+TEST_F(Cli, JapaneseEraAndTimestampDates) {
+  const auto r = koko({"-w", ws_, "import", "orders",
+                       file("dates.csv", kHeader +
+                                             "a,2024/03/07,1\nb,2024/3/7,1\nc,2024年3月7日,1\nd,２０２４年３月７日,1\n"
+                                             "e,令和6年3月7日,1\nf,令和元年5月1日,1\ng,平成31年4月30日,1\n"
+                                             "h,2024-03-07 10:15:00 +0900,1\ni,2024-03-07 05:00:00 +0900,1\n")
+                           .string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(koko({"-w", ws_, "export", "orders"}).out,
+            "customer_id,order_date,amount,order_id\na,2024-03-07,1.00,\nb,2024-03-07,1.00,\nc,2024-03-07,1.00,\n"
+            "d,2024-03-07,1.00,\ne,2024-03-07,1.00,\nf,2019-05-01,1.00,\ng,2019-04-30,1.00,\nh,2024-03-07,1.00,\n"
+            "i,2024-03-06,1.00,\n")
+      << "the workspace is UTC: 05:00 in Tokyo is the day before";
+  const auto heisei = failed_import("heisei.csv", kHeader + "1,平成31年4月30日,3\n2,平成31年5月1日,3\n");
+  EXPECT_TRUE(contains(heisei.err, "heisei.csv:3:2")) << describe(heisei);
+  EXPECT_TRUE(contains(heisei.err, "'平成31年5月1日' is not a valid date")) << describe(heisei);
+  const auto feb = failed_import("feb.csv", kHeader + "1,2024/02/30,3\n");
+  EXPECT_TRUE(contains(feb.err, "feb.csv:2:2")) << describe(feb);
+  EXPECT_TRUE(contains(feb.err, "'2024/02/30' is not a valid date")) << describe(feb);
+}
+
+TEST_F(Cli, ExcelSerialDates) {
+  const std::string ws = (dir_ / "excel.db").string();
+  const auto r = koko({"-w", ws, "import", "orders",
+                       file("excel.csv", kHeader + "a,1,1\nb,59,1\nc,61,1\nd,45358,1\ne,45358.75,1\n").string(),
+                       "--date-format", "excel"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(koko({"-w", ws, "export", "orders"}).out,
+            "customer_id,order_date,amount,order_id\na,1900-01-01,1.00,\nb,1900-02-28,1.00,\nc,1900-03-01,1.00,\n"
+            "d,2024-03-07,1.00,\ne,2024-03-07,1.00,\n");
+  const auto phantom = failed_import("phantom.csv", kHeader + "a,45358,1\nb,60,1\n", {"--date-format", "excel"});
+  EXPECT_TRUE(contains(phantom.err, "phantom.csv:3:2")) << describe(phantom);
+  EXPECT_TRUE(contains(phantom.err, "'60' is not a valid date")) << describe(phantom);
+  EXPECT_TRUE(contains(phantom.err, "Excel serial day number")) << describe(phantom);
+}
+
+TEST_F(Cli, JapaneseHeadersWithMap) {
+  // お客様番号,受付日,税込金額 in CP932: no common column name, so --map names them.
+  const std::string header = "\x82\xA8\x8Bq\x97l\x94\xD4\x8D\x86,\x8E\xF3\x95t\x93\xFA,\x90\xC5\x8D\x9E\x8B\xE0\x8Az\r\n";
+  const std::string text = header + "\x8ER\x93" "c,2024\x94N3\x8C\x8E" "7\x93\xFA,1200\r\nA-1,2024/3/8,500\r\n";
+  const auto unmapped = failed_import("jp-header.csv", text);
+  EXPECT_TRUE(contains(unmapped.err, "required column 'customer_id' not found")) << describe(unmapped);
+  EXPECT_TRUE(contains(unmapped.err, "お客様番号 | 受付日 | 税込金額")) << describe(unmapped);
+  EXPECT_TRUE(contains(unmapped.err, "--map customer_id=")) << describe(unmapped);
+  const std::string ws = (dir_ / "jp.db").string();
+  const auto r = koko({"-w", ws, "import", "orders", (dir_ / "jp-header.csv").string(), "--currency", "JPY", "--map",
+                       "customer_id=お客様番号", "--map", "order_date=受付日", "--map", "amount=税込金額"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(koko({"-w", ws, "export", "orders"}).out,
+            "customer_id,order_date,amount,order_id\n山田,2024-03-07,1200,\nA-1,2024-03-08,500,\n");
+  EXPECT_TRUE(contains(koko({"-w", ws, "status"}).out, "amount=税込金額, customer_id=お客様番号, order_date=受付日"));
+  // A --map naming a column that is not there lists the Japanese header.
+  const auto wrong = failed_import("jp-header2.csv", text, {"--map", "customer_id=会員番号"});
+  EXPECT_TRUE(contains(wrong.err, "column '会員番号' (for customer_id) is not in the header")) << describe(wrong);
+  EXPECT_TRUE(contains(wrong.err, "お客様番号 | 受付日 | 税込金額")) << describe(wrong);
+  // Common Japanese names are found without --map; --map with them works too.
+  const std::string common = "会員番号,購入日,合計金額\n7,2024-03-07,1200\n";
+  const std::string ws2 = (dir_ / "jp2.db").string();
+  ASSERT_EQ(koko({"-w", ws2, "import", "orders", file("common.csv", common).string(), "--currency", "JPY"}).code, 0);
+  const std::string ws3 = (dir_ / "jp3.db").string();
+  const auto m = koko({"-w", ws3, "import", "orders", (dir_ / "common.csv").string(), "--currency", "JPY", "--map",
+                       "customer_id=会員番号"});
+  ASSERT_EQ(m.code, 0) << describe(m);
+  EXPECT_EQ(koko({"-w", ws2, "export", "orders"}).out, koko({"-w", ws3, "export", "orders"}).out);
+}
+
+TEST_F(Cli, JapanesePathsForImportAnalyzeAndReport) {
+  const fs::path data = dir_ / "顧客 データ";
+  const fs::path work = dir_ / "作業 フォルダ";
+  fs::create_directories(data);
+  fs::create_directories(work);
+  // A year of CP932 orders from 40 customers with Japanese IDs.
+  std::string text = kCp932Header;
+  for (int c = 0; c < 40; ++c) {
+    for (int k = 0; k <= c % 4; ++k) {
+      const int month = 1 + (c + 3 * k) % 12, day = 1 + (c * 7 + k) % 28;
+      text += "\x8C\xDA\x8Bq" + std::to_string(c) + ",2023/" + std::to_string(month) + "/" + std::to_string(day) +
+              ",\"" + std::to_string(1000 + 100 * c) + "\x89~\"\r\n";
+    }
+  }
+  write_text(data / "注文 2024.csv", text);
+  const std::string ws = (work / "koko.db").string();
+  const auto r = koko({"-w", ws, "import", "orders", (data / "注文 2024.csv").string(), "--currency", "JPY"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.err, "注文 2024.csv")) << describe(r);
+  const auto status = koko({"-w", ws, "status"});
+  EXPECT_TRUE(contains(status.out, "注文 2024.csv")) << status.out;
+  EXPECT_TRUE(contains(status.out, "作業 フォルダ")) << status.out;
+  const auto exported = koko({"-w", ws, "export", "orders"});
+  EXPECT_TRUE(contains(exported.out, "顧客0,2023-01-01,1000,")) << exported.out.substr(0, 500);
+
+  const auto rep = koko({"-w", ws, "report", "--out", (work / "レポート").string(), "--lang", "ja"});
+  ASSERT_EQ(rep.code, 0) << describe(rep);
+  EXPECT_TRUE(fs::exists(work / "レポート" / "index.html"));
+
+  // analyze finds the file through koko.toml in the Japanese folder.
+  write_text(data / "koko.toml", "currency = \"JPY\"\n[inputs.orders]\nfile = \"注文 2024.csv\"\n");
+  const std::string analyzed = (work / "分析 結果.db").string();
+  const auto a = koko({"-w", analyzed, "analyze", data.string(), "--out", (work / "分析 レポート").string(), "--lang",
+                       "en"});
+  ASSERT_EQ(a.code, 0) << describe(a);
+  EXPECT_TRUE(fs::exists(work / "分析 レポート" / "index.html"));
+  EXPECT_TRUE(fs::exists(analyzed));
+  EXPECT_EQ(koko({"-w", analyzed, "export", "orders"}).out, exported.out);
+}
+
+}  // namespace

@@ -80,3 +80,31 @@ TEST(Progress, IsSilentWhenStderrIsNotATerminal) {
   p.update(50, 1000);
   p.finish();
 }
+
+#include "koko/core/output_file.hpp"
+
+TEST(OutputFile, WritesAllOrNothingAndNeverReplacesADevice) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto p = (dir / ("koko-test-out-" + std::to_string(getpid()) + ".csv")).string();
+  {
+    OutputFile f(p);
+    f.write("half");
+  }  // not committed: nothing left behind
+  EXPECT_FALSE(std::filesystem::exists(p));
+  EXPECT_FALSE(std::filesystem::exists(p + ".tmp"));
+  {
+    OutputFile f(p);
+    f.write("a,b\n");
+    f.commit();
+  }
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "a,b");
+  {
+    OutputFile f("/dev/null");
+    f.write("discarded");
+    f.commit();
+  }
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+}

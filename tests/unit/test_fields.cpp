@@ -415,3 +415,136 @@ TEST(Trim, SpacesTabsAndTrailingCr) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------------------------
+// Japanese and Excel inputs: yen amounts, 円, full-width digits, Japanese and era dates, Excel serial days.
+
+namespace {
+
+using koko::io::date_hint;
+using koko::io::parse_money;
+
+std::optional<Dec> money(std::string_view s, bool yen) {
+  const auto d = parse_money(s, yen);
+  if (!d) return std::nullopt;
+  return Dec{d->mantissa, d->scale};
+}
+
+bool mentions(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+TEST(ParseMoney, YenAsJapaneseShopsWriteIt) {
+  for (const char* s : {"¥1,200", "￥１，２００", "1,200円", "１，２００円", "1200", "¥1200", "1,200 円", " ￥1,200 ",
+                        "１２００"})
+    EXPECT_EQ(money(s, true), Dec(1200, 0)) << s;
+  // In a JPY field a backslash is the yen sign: byte 0x5C of Shift_JIS, shown as ¥ on Japanese Windows.
+  EXPECT_EQ(money("\\1,200", true), Dec(1200, 0));
+  EXPECT_EQ(money("-\\1,200", true), Dec(-1200, 0));
+  EXPECT_EQ(money("-¥1,200", true), Dec(-1200, 0));
+  EXPECT_EQ(money("−1,200円", true), std::nullopt) << "U+2212 MINUS SIGN is not NFKC-folded to '-'";
+  EXPECT_EQ(money("－1,200円", true), Dec(-1200, 0)) << "full-width hyphen-minus U+FF0D";
+  EXPECT_EQ(money("0円", true), Dec(0, 0));
+  // The other currencies are unchanged, full width too.
+  EXPECT_EQ(money("＄１２．３４", false), Dec(1234, 2));
+  EXPECT_EQ(money("$12.34", false), Dec(1234, 2));
+  EXPECT_EQ(money("£3", false), Dec(3, 0));
+  EXPECT_EQ(money("€1,234.50", false), Dec(123450, 2));
+}
+
+TEST(ParseMoney, OneCurrencySignAtMost) {
+  for (const bool yen : {false, true}) {
+    for (const char* s : {"¥1,200円", "￥1,200円", "\\1,200円", "$$5", "¥¥5", "$¥5", "\\\\5", "1,200円円", "¥", "円",
+                          "$", "¥-", "1.2.3円", "1,20円"})
+      EXPECT_EQ(money(s, yen), std::nullopt) << s << (yen ? " (JPY)" : "");
+  }
+}
+
+TEST(ParseMoney, BackslashIsYenOnlyInAJpyField) {
+  EXPECT_EQ(money("\\1,200", false), std::nullopt);
+  EXPECT_EQ(money("1\\200", true), std::nullopt) << "only as a leading sign";
+  EXPECT_EQ(money("1,200\\", true), std::nullopt);
+}
+
+TEST(ParseDate, SlashedAndJapaneseDates) {
+  const Day d = ymd(2024, 3, 7);
+  for (const char* s : {"2024/03/07", "2024/3/7", "2024年3月7日", "2024年03月07日", "２０２４年３月７日",
+                        "２０２４／０３／０７", "令和6年3月7日", "令和６年３月７日", "㋿6年3月7日"})
+    EXPECT_EQ(parse_date(s, DateFormat::auto_detect), d) << s;
+  // Japanese dates are read whatever the format named for the rest of the file.
+  for (const DateFormat f : {DateFormat::iso, DateFormat::yyyymmdd, DateFormat::ymd_slash, DateFormat::mdy,
+                             DateFormat::dmy, DateFormat::excel})
+    EXPECT_EQ(parse_date("2024年3月7日", f), d);
+  // With a time, as carts export it.
+  EXPECT_EQ(parse_date("2024年3月7日 10:15", DateFormat::auto_detect), d);
+  EXPECT_EQ(parse_date("2024/03/07 10:15:00", DateFormat::auto_detect), d);
+}
+
+TEST(ParseDate, EraDatesIncludingGannen) {
+  EXPECT_EQ(parse_date("令和元年5月1日", DateFormat::auto_detect), ymd(2019, 5, 1));
+  EXPECT_EQ(parse_date("平成31年4月30日", DateFormat::auto_detect), ymd(2019, 4, 30));
+  EXPECT_EQ(parse_date("㍻31年4月30日", DateFormat::auto_detect), ymd(2019, 4, 30)) << "the square era sign";
+  EXPECT_EQ(parse_date("平成元年1月8日", DateFormat::auto_detect), ymd(1989, 1, 8));
+  EXPECT_EQ(parse_date("昭和64年1月7日", DateFormat::auto_detect), ymd(1989, 1, 7));
+  EXPECT_EQ(parse_date("平成2年12月31日", DateFormat::auto_detect), ymd(1990, 12, 31));
+  // Days outside their era never were.
+  for (const char* s : {"平成31年5月1日", "令和元年4月30日", "平成元年1月7日", "昭和64年1月8日", "令和0年5月1日",
+                        "元年5月1日", "令和元年元月1日"})
+    EXPECT_EQ(parse_date(s, DateFormat::auto_detect), std::nullopt) << s;
+}
+
+TEST(ParseDate, ImpossibleJapaneseAndSlashedDates) {
+  for (const char* s : {"2024/02/30", "2023/02/29", "2024/13/01", "2024/00/10", "2024/1/32", "2024年2月30日",
+                        "2024年13月1日", "2024年3月", "2024年3月7", "3月7日", "2024年3月7日x", "2024/3/7/1"})
+    EXPECT_EQ(parse_date(s, DateFormat::auto_detect), std::nullopt) << s;
+  EXPECT_EQ(parse_date("2024/02/29", DateFormat::auto_detect), ymd(2024, 2, 29));
+}
+
+TEST(ParseDate, AmbiguousDayMonthNeedsAFormat) {
+  EXPECT_EQ(parse_date("03/07/2024", DateFormat::auto_detect), std::nullopt);
+  const std::string hint = date_hint("03/07/2024", DateFormat::auto_detect);
+  EXPECT_TRUE(mentions(hint, "ambiguous")) << hint;
+  EXPECT_TRUE(mentions(hint, "--date-format mdy")) << hint;
+  EXPECT_TRUE(mentions(hint, "--date-format dmy")) << hint;
+  EXPECT_TRUE(mentions(hint, "'03/07/2024'")) << hint;
+  EXPECT_EQ(parse_date("03/07/2024", DateFormat::mdy), ymd(2024, 3, 7));
+  EXPECT_EQ(parse_date("03/07/2024", DateFormat::dmy), ymd(2024, 7, 3));
+  // Full width, the same.
+  EXPECT_TRUE(mentions(date_hint("０３／０７／２０２４", DateFormat::auto_detect), "ambiguous"));
+  // A named format that does not fit says what it expected.
+  const std::string named = date_hint("2024-03-07", DateFormat::dmy);
+  EXPECT_TRUE(mentions(named, "07/03/2024 (day first)")) << named;
+  EXPECT_TRUE(mentions(named, "2024年3月7日")) << named;
+}
+
+TEST(ParseDate, ExcelSerialDays) {
+  const auto excel = [](std::string_view s) { return parse_date(s, DateFormat::excel); };
+  EXPECT_EQ(excel("1"), ymd(1900, 1, 1));
+  EXPECT_EQ(excel("59"), ymd(1900, 2, 28));
+  EXPECT_EQ(excel("60"), std::nullopt) << "Excel's 1900-02-29 never was";
+  EXPECT_EQ(excel("61"), ymd(1900, 3, 1));
+  EXPECT_EQ(excel("45358"), ymd(2024, 3, 7));
+  EXPECT_EQ(excel("45358.75"), ymd(2024, 3, 7)) << "the fraction is the time of day";
+  EXPECT_EQ(excel("45358.999999"), ymd(2024, 3, 7));
+  EXPECT_EQ(excel("４５３５８"), ymd(2024, 3, 7));
+  EXPECT_EQ(excel("2958465"), ymd(9999, 12, 31));
+  for (const char* s : {"0", "-1", "0.5", "2958466", "", "abc", "45358x", "2024-03-07", "1e5"})
+    EXPECT_EQ(excel(s), std::nullopt) << s;
+  // Serial numbers are never guessed in the other formats.
+  EXPECT_EQ(parse_date("45358", DateFormat::auto_detect), std::nullopt);
+  EXPECT_TRUE(mentions(date_hint("x", DateFormat::excel), "45358"));
+}
+
+TEST(ParseDate, TimestampsWithASpaceBeforeTheOffset) {
+  // Shopify: "2024-03-07 10:15:00 +0900" is 01:15 UTC.
+  EXPECT_EQ(parse_date("2024-03-07 10:15:00 +0900", DateFormat::auto_detect), ymd(2024, 3, 7));
+  EXPECT_EQ(parse_date("2024-03-07 10:15:00 +0900", DateFormat::iso, 540), ymd(2024, 3, 7));
+  // 05:00 in Tokyo is the previous day in UTC, and the same day in a Tokyo workspace.
+  EXPECT_EQ(parse_date("2024-03-07 05:00:00 +0900", DateFormat::auto_detect), ymd(2024, 3, 6));
+  EXPECT_EQ(parse_date("2024-03-07 05:00:00 +0900", DateFormat::auto_detect, 540), ymd(2024, 3, 7));
+  EXPECT_EQ(parse_date("2024-03-07 23:30:00 -0500", DateFormat::auto_detect), ymd(2024, 3, 8));
+  EXPECT_EQ(parse_date("2024-03-07 10:15:00 +09:00", DateFormat::auto_detect), ymd(2024, 3, 7));
+  for (const char* s : {"2024-03-07 10:15:00 +", "2024-03-07 10:15:00  +0900", "2024-03-07 10:15:00 +0960",
+                        "2024-03-07 10:15:00 +1500", "2024-03-07 10:15:00 0900", "2024-03-07 10:15:00 +09000"})
+    EXPECT_EQ(parse_date(s, DateFormat::auto_detect), std::nullopt) << s;
+}
+
+}  // namespace

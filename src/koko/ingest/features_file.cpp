@@ -9,6 +9,7 @@
 
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
+#include "koko/core/output_file.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/io/encoding.hpp"
 #include "koko/io/fast_orders.hpp"
@@ -238,26 +239,15 @@ void write_features_csv(const FeaturesResult& r, const features::SegmentRules& r
   const size_t n = r.table.size();
   auto agg_of = [&](uint32_t k) -> const CustomerAgg& { return r.table.agg(k); };
   auto id_of = [&](uint32_t k) { return r.table.id(k); };
-  std::FILE* f = out == "-" ? stdout : std::fopen((out + ".tmp").c_str(), "wb");
-  if (!f) throw Error(ErrorCode::usage, "cannot write the file", out, "choose a writable path");
+  OutputFile file(out);
   std::string buf(features::csv_header());
   constexpr size_t kStep = 1 << 16;
-  bool ok = true;
   for (size_t b = 0; b < n; b += kStep) {
     features::format_rows(agg_of, id_of, b, std::min(n, b + kStep), r.as_of, r.minor_digits, rules, buf);
-    ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+    file.write(buf);
     buf.clear();
   }
-  if (out == "-") {
-    std::fflush(f);
-    return;
-  }
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    std::remove((out + ".tmp").c_str());
-    throw Error(ErrorCode::usage, "writing failed (disk full?)", out, "free some space and try again");
-  }
-  std::filesystem::rename(out + ".tmp", out);
+  file.commit();
 }
 
 }  // namespace koko::ingest

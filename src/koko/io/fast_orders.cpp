@@ -144,7 +144,7 @@ void parse_block(FastBatch& b, const FastColumns& cols, const FastOptions& opt) 
     if (!fast_amount(f[cols.amount], fe[cols.amount], opt.minor_digits, amount)) {
       const std::string_view text(f[cols.amount], static_cast<size_t>(fe[cols.amount] - f[cols.amount]));
       const auto m = parse_money(text, opt.yen);
-      if (!m || (!opt.yen && (text.find("円") != std::string_view::npos || text.find("\xC2\xA5") != std::string_view::npos)))
+      if (!m || (!opt.yen && has_yen_sign(text)))
         throw NeedsGeneralPath{"an amount the fast path does not take"};
       amount = to_minor_units(*m, opt.minor_digits);
     }

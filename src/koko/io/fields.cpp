@@ -230,6 +230,11 @@ std::optional<int64_t> rescale(Decimal d, int scale) {
   return d.mantissa * f;
 }
 
+bool has_yen_sign(std::string_view s) {
+  return s.find("円") != std::string_view::npos || s.find("\xC2\xA5") != std::string_view::npos ||
+         s.find("\xEF\xBF\xA5") != std::string_view::npos;
+}
+
 std::optional<Decimal> parse_money(std::string_view raw, bool yen) {
   std::string s = nfkc(trim(raw));
   std::string_view v = trim(s);
@@ -355,7 +360,8 @@ std::optional<Day> parse_excel(std::string_view s) {
   if (!d || d->mantissa <= 0) return std::nullopt;
   int64_t serial = d->mantissa;
   for (int k = 0; k < d->scale; ++k) serial /= 10;  // the fraction is the time of day
-  if (serial == 60 || serial > 2958465) return std::nullopt;  // 1900-02-29 never was; 9999-12-31 is the last
+  // 0.5 is day 0 ("1900-01-00"); 1900-02-29 never was; 9999-12-31 is the last.
+  if (serial < 1 || serial == 60 || serial > 2958465) return std::nullopt;
   const Day base = days_from_civil(1899, 12, 31);             // serial 1 = 1900-01-01
   return static_cast<Day>(base + serial - (serial > 60 ? 1 : 0));
 }

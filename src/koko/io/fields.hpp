@@ -25,6 +25,9 @@ std::optional<Decimal> parse_decimal(std::string_view s);
 // "¥1,200円" and "$$5" are refused.
 std::optional<Decimal> parse_money(std::string_view s, bool yen);
 
+// True when the text carries a yen sign (円, ¥ or full-width ￥): such amounts need a JPY workspace.
+bool has_yen_sign(std::string_view s);
+
 // Rounds value * 10^minor_digits half away from zero to an integer.
 int64_t to_minor_units(Decimal d, int minor_digits);
 

@@ -220,10 +220,7 @@ OrderImportStats import_orders(const std::filesystem::path& file, const OrderImp
   const bool has_refund = cols.contains("refund");
   const size_t c_refund = has_refund ? cols.at("refund") : 0;
   const bool yen = options.currency == "JPY";
-  auto yen_ok = [&](std::string_view v) {
-    return yen || (v.find("円") == std::string_view::npos && v.find("\xC2\xA5") == std::string_view::npos &&
-                   v.find("\xEF\xBF\xA5") == std::string_view::npos);
-  };
+  auto yen_ok = [&](std::string_view v) { return yen || !has_yen_sign(v); };
   constexpr int kLineScale = 6;  // line amounts are summed exactly in millionths, rounded once per order
   const size_t dict_before = dict.size();
   PaddingWatch padding;
