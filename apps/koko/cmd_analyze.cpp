@@ -8,6 +8,8 @@
 #include "koko/core/error.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/ingest/ingest.hpp"
+#include "koko/segment/glue.hpp"
+#include "koko/voice/texts.hpp"
 
 namespace koko::cli {
 
@@ -18,7 +20,7 @@ namespace {
 // The input files of DIR: from koko.toml's [inputs.KIND] tables when present, else by name (orders.*, ...).
 std::vector<ingest::ImportRequest> find_inputs(const fs::path& dir, const Config& cfg) {
   std::vector<ingest::ImportRequest> out;
-  for (const std::string kind : {"orders", "customers"}) {
+  for (const std::string kind : {"orders", "customers", "survey", "texts"}) {
     ingest::ImportRequest req;
     req.kind = kind;
     req.rejects_file = fs::temp_directory_path() / fmt::format("koko-rejects-{}-{}.csv", kind, getpid());
@@ -97,7 +99,18 @@ void add_analyze(CLI::App& app, GlobalOptions& g) {
         ws.set_meta("created_by", "analyze");
         if (auto c = cfg.peek("currency")) ws.set_meta("currency", *c);
         for (const auto& req : inputs) {
-          const auto res = ingest::import_file(ws, req);
+          if (req.kind == "texts") {  // voice of the customer: texts.csv / texts.jsonl
+            voice::TextImportRequest t;
+            t.file = req.file;
+            t.on_error = req.on_error;
+            t.rejects_file = req.rejects_file;
+            const auto res = voice::import_texts(ws, t);
+            info(fmt::format("imported texts from {}", req.file.string()));
+            for (const auto& f : res.facts) info("  " + f);
+            for (const auto& w : res.warnings) warn(w);
+            continue;
+          }
+          const auto res = req.kind == "survey" ? segment::import_survey(ws, req) : ingest::import_file(ws, req);
           info(fmt::format("imported {} from {}", req.kind, req.file.string()));
           for (const auto& f : res.facts) info("  " + f);
           for (const auto& w : res.warnings) warn(w);

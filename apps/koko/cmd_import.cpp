@@ -6,6 +6,7 @@
 #include "koko/core/error.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/ingest/ingest.hpp"
+#include "koko/segment/glue.hpp"
 
 namespace koko::cli {
 
@@ -24,11 +25,13 @@ std::map<std::string, std::string> parse_map(const std::vector<std::string>& pai
 }  // namespace
 
 void add_import(CLI::App& app, GlobalOptions& g) {
-  auto* cmd = app.add_subcommand("import", "Import orders or customers into the workspace (one transaction)");
+  auto* cmd = app.add_subcommand("import", "Import orders, customers or a survey into the workspace (one transaction)");
   static std::string kind, file, preset, on_error = "fail", rejects = "rejects.csv", date_format, encoding, currency;
   static std::vector<std::string> maps;
   static bool replace = false;
-  cmd->add_option("KIND", kind, "What the file holds")->required()->check(CLI::IsMember({"orders", "customers"}));
+  cmd->add_option("KIND", kind, "What the file holds")
+      ->required()
+      ->check(CLI::IsMember({"orders", "customers", "survey"}));
   cmd->add_option("FILE", file, "CSV, TSV, whitespace-aligned text or JSONL; .gz is read directly")->required();
   cmd->add_option("--preset", preset, "A preset name (cdnow, online-retail, ...) or a preset .toml file");
   cmd->add_option("--map", maps, "field=column, e.g. --map customer_id=\"Customer No\" (repeatable)");
@@ -47,7 +50,8 @@ void add_import(CLI::App& app, GlobalOptions& g) {
       "  koko import orders online_retail.csv.gz --preset online-retail --on-error skip\n"
       "  koko import orders export.csv --map customer_id=\"Customer No\" --map amount=Total\n"
       "  koko import orders 注文データ.csv --encoding cp932 --currency JPY\n"
-      "  koko import customers customers.csv");
+      "  koko import customers customers.csv\n"
+      "  koko import survey survey.csv --map next_intent=Q7   (columns: docs/segments.md)");
   cmd->callback([&g] {
     g.run = [&g] {
       ingest::ImportRequest req;
@@ -66,7 +70,7 @@ void add_import(CLI::App& app, GlobalOptions& g) {
       ingest::ImportOutcome out;
       try {
         auto ws = store::Workspace::open(g.workspace, true);
-        out = ingest::import_file(ws, req);
+        out = kind == "survey" ? segment::import_survey(ws, req) : ingest::import_file(ws, req);
       } catch (...) {
         if (!existed)
           for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(g.workspace + suffix);

@@ -22,6 +22,9 @@ void add_analyze(CLI::App& app, GlobalOptions& g);
 void add_report(CLI::App& app, GlobalOptions& g);
 void add_export(CLI::App& app, GlobalOptions& g);
 void add_status(CLI::App& app, GlobalOptions& g);
-void add_features(CLI::App& app, GlobalOptions& g);
+void add_segment(CLI::App& app, GlobalOptions& g);
 void add_clv(CLI::App& app, GlobalOptions& g);
+void add_features(CLI::App& app, GlobalOptions& g);
+void add_voice(CLI::App& app, GlobalOptions& g);
+void add_experiment(CLI::App& app, GlobalOptions& g);
 }  // namespace koko::cli

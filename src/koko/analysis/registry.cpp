@@ -8,12 +8,20 @@
 namespace koko {
 
 const Analysis& overview_analysis();  // overview/analysis.cpp
+const Analysis& market_analysis();    // segment/analysis.cpp: the market map from a survey
+const Analysis& segment_analysis();   // segment/analysis.cpp: CRM map, core customers, N1
 const Analysis& clv_analysis();       // clv/analysis.cpp
+const Analysis& voice_analysis();     // voice/analysis.cpp
+const Analysis& experiment_analysis();  // experiment/analysis.cpp
 
 const std::vector<const Analysis*>& registry() {
   static const std::vector<const Analysis*> all = {
       &overview_analysis(),
+      &market_analysis(),
+      &segment_analysis(),
       &clv_analysis(),
+      &voice_analysis(),
+      &experiment_analysis(),
   };
   return all;
 }

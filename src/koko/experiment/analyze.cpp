@@ -20,7 +20,8 @@ void validate(const ExperimentData& d, const Settings& s) {
   if (d.units.size() != d.variants.size() || d.stats.size() != d.metrics.size())
     throw Error(ErrorCode::internal, "experiment statistics do not match the variants and metrics");
   for (size_t v = 0; v < d.variants.size(); ++v) {
-    if (d.units[v] < 0) throw Error(ErrorCode::analysis, fmt::format("variant '{}' has a negative unit count", d.variants[v]));
+    if (d.units[v] < 0)
+      throw Error(ErrorCode::analysis, fmt::format("variant '{}' has a negative unit count", d.variants[v]));
     if (d.units[v] == 0)
       throw Error(ErrorCode::analysis, fmt::format("variant '{}' has no units", d.variants[v]), {},
                   "remove it from the plan (--weights) or check the filters that dropped its rows");
@@ -32,16 +33,16 @@ void validate(const ExperimentData& d, const Settings& s) {
     for (size_t v = 0; v < d.variants.size(); ++v) {
       const auto& a = d.stats[m][v];
       if (a.n < 0 || a.m2 < 0 || a.n_pre < 0 || a.n_pre > a.n || !std::isfinite(a.mean) || !std::isfinite(a.m2))
-        throw Error(ErrorCode::analysis,
-                    fmt::format("inconsistent statistics for metric '{}' in variant '{}'", d.metrics[m].name,
-                                d.variants[v]));
+        throw Error(ErrorCode::analysis, fmt::format("inconsistent statistics for metric '{}' in variant '{}'",
+                                                     d.metrics[m].name, d.variants[v]));
       if (d.metrics[m].kind == MetricKind::proportion && (a.mean < 0 || a.mean > 1))
         throw Error(ErrorCode::analysis,
                     fmt::format("metric '{}' in variant '{}': conversions must lie between 0 and the users",
                                 d.metrics[m].name, d.variants[v]));
     }
   }
-  if (!(s.alpha > 0 && s.alpha < 1)) throw Error(ErrorCode::usage, "alpha must be between 0 and 1", {}, "e.g. --alpha 0.05");
+  if (!(s.alpha > 0 && s.alpha < 1))
+    throw Error(ErrorCode::usage, "alpha must be between 0 and 1", {}, "e.g. --alpha 0.05");
   if (!(s.sequential_tuning > 0)) throw Error(ErrorCode::usage, "the sequential tuning N* must be positive");
   if (s.prior.variance < 0) throw Error(ErrorCode::usage, "the prior variance must not be negative");
 }
@@ -52,11 +53,12 @@ void health(const ExperimentData& d, const Settings& s, ExperimentResult& r) {
   if (r.srm.mismatch) r.findings.push_back({"srm", "", "", r.srm.p_value, s.srm_threshold});
   for (size_t v = 0; v < d.variants.size(); ++v)
     if (d.units[v] < s.min_units)
-      r.findings.push_back({"min_units", "", d.variants[v], static_cast<double>(d.units[v]),
-                            static_cast<double>(s.min_units)});
+      r.findings.push_back(
+          {"min_units", "", d.variants[v], static_cast<double>(d.units[v]), static_cast<double>(s.min_units)});
   if (d.first_day && d.last_day) {
     r.days = *d.last_day - *d.first_day + 1;
-    if (*r.days < s.min_days) r.findings.push_back({"too_early", "", "", static_cast<double>(*r.days), double(s.min_days)});
+    if (*r.days < s.min_days)
+      r.findings.push_back({"too_early", "", "", static_cast<double>(*r.days), double(s.min_days)});
   }
   for (size_t m = 0; m < d.metrics.size(); ++m) {
     const auto& spec = d.metrics[m];

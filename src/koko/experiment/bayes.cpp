@@ -12,34 +12,23 @@ namespace koko::experiment {
 namespace {
 namespace bm = boost::math;
 
-// ∫ f over [lo, hi] split at the given interior points, each piece by adaptive Gauss–Kronrod.
-template <typename F>
-double integrate(F f, std::vector<double> cuts) {
-  std::sort(cuts.begin(), cuts.end());
-  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  double total = 0;
-  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
-    if (!(cuts[i + 1] > cuts[i])) continue;
-    double err = 0;
-    total += bm::quadrature::gauss_kronrod<double, 61>::integrate(f, cuts[i], cuts[i + 1], 20, 1e-13, &err);
-  }
-  return total;
-}
-
-// Where the mass of both posteriors lies: a generous window around each mean, split at the means.
-std::vector<double> cuts_for(const bm::beta_distribution<>& a, const bm::beta_distribution<>& b) {
-  std::vector<double> cuts;
-  for (const auto* d : {&a, &b}) {
+// P(Y > X) = ∫ f_Y(t) F_X(t) dt for independent Beta posteriors, by adaptive Gauss–Kronrod over pieces split
+// where the mass of both lies (their means ± 2, 8 and 40 standard deviations). The tolerance (1e-10 relative to
+// the integral, depth ≤ 8) is what double-precision incomplete Beta functions support with millions of users per
+// arm: tighter ones only subdivide their rounding noise, at up to a million evaluations and seconds per integral.
+double prob_greater(const bm::beta_distribution<>& y, const bm::beta_distribution<>& x) {
+  std::vector<double> cuts{0.0, 1.0};
+  for (const auto* d : {&x, &y}) {
     const double m = bm::mean(*d), s = bm::standard_deviation(*d);
     for (double k : {-40.0, -8.0, -2.0, 0.0, 2.0, 8.0, 40.0}) cuts.push_back(std::clamp(m + k * s, 0.0, 1.0));
   }
-  return cuts;
-}
-
-// E[max(q − x, 0)] for q ~ d: mean·P(q⁺ > x) − x·P(q > x), q⁺ the size-biased Beta(α + 1, β).
-double expected_excess(const bm::beta_distribution<>& d, const bm::beta_distribution<>& plus, double x) {
-  const double v = bm::mean(d) * bm::cdf(bm::complement(plus, x)) - x * bm::cdf(bm::complement(d, x));
-  return std::max(0.0, v);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  auto f = [&](double t) { return bm::pdf(y, t) * bm::cdf(x, t); };
+  double total = 0;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i)
+    total += bm::quadrature::gauss_kronrod<double, 61>::integrate(f, cuts[i], cuts[i + 1], 8, 1e-10);
+  return std::clamp(total, 0.0, 1.0);
 }
 
 }  // namespace
@@ -79,14 +68,13 @@ BetaResult beta_binomial(int64_t users_a, int64_t conv_a, int64_t users_b, int64
   };
   const auto a = d(conv_a, users_a, prior_a, prior_b), b = d(conv_b, users_b, prior_a, prior_b);
   const auto a_plus = d(conv_a, users_a, prior_a + 1, prior_b), b_plus = d(conv_b, users_b, prior_a + 1, prior_b);
-  const auto cuts = cuts_for(a, b);
   BetaResult r;
-  // P(p_b > p_a) = ∫ f_b(x) F_a(x) dx.
-  r.chance_to_beat = std::clamp(integrate([&](double x) { return bm::pdf(b, x) * bm::cdf(a, x); }, cuts), 0.0, 1.0);
-  // Keeping the control loses E[max(p_b − p_a, 0)] = ∫ f_a(x) E[max(p_b − x, 0)] dx; shipping the variant loses
-  // E[max(p_a − p_b, 0)].
-  r.risk_control = integrate([&](double x) { return bm::pdf(a, x) * expected_excess(b, b_plus, x); }, cuts);
-  r.risk_variant = integrate([&](double x) { return bm::pdf(b, x) * expected_excess(a, a_plus, x); }, cuts);
+  r.chance_to_beat = prob_greater(b, a);
+  // E[max(p_b − p_a, 0)] = E[p_b·1{p_b > p_a}] − E[p_a·1{p_b > p_a}] = mean_b·P(B⁺ > A) − mean_a·P(B > A⁺), where
+  // X⁺ ~ Beta(α + 1, β) is X size-biased: each term is an integral of a positive, smooth function.
+  const double ma = bm::mean(a), mb = bm::mean(b);
+  r.risk_control = std::max(0.0, mb * prob_greater(b_plus, a) - ma * prob_greater(b, a_plus));
+  r.risk_variant = std::max(0.0, ma * prob_greater(a_plus, b) - mb * prob_greater(a, b_plus));
   return r;
 }
 

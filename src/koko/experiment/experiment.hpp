@@ -18,7 +18,7 @@ enum class Sided { two, greater, less };  // greater: the alternative is "varian
 // Sufficient statistics of one metric in one variant. Moments are centred (m2 = Σ(y − ȳ)²), which keeps the
 // variance exact when the mean is large next to the spread; from_sums builds them from n, Σy, Σy².
 struct ArmStats {
-  int64_t n = 0;   // units
+  int64_t n = 0;    // units
   double mean = 0;  // metric value per unit (ratio metrics: the numerator)
   double m2 = 0;    // Σ(y − ȳ)²
   // Ratio metrics: the denominator and the co-moment Σ(y − ȳ)(d − d̄).
@@ -42,19 +42,19 @@ ArmStats proportion_arm(int64_t users, int64_t conversions);
 // The effect of one variant against the control on one scale, and its standard error.
 struct EffectMoments {
   bool ok = false;
-  std::string problem;         // why nothing could be computed (zero variance, control mean 0, …)
-  double effect = 0;           // absolute: m_b − m_a; relative: (m_b − m_a)/|m_a|
+  std::string problem;  // why nothing could be computed (zero variance, control mean 0, …)
+  double effect = 0;    // absolute: m_b − m_a; relative: (m_b − m_a)/|m_a|
   double se = 0;
-  double df = 0;               // Welch–Satterthwaite
-  double n_total = 0;          // n_a + n_b
-  double control_mean = 0;     // unadjusted
+  double df = 0;            // Welch–Satterthwaite
+  double n_total = 0;       // n_a + n_b
+  double control_mean = 0;  // unadjusted
   double variant_mean = 0;
-  double var_control = 0;      // per-unit variances used (CUPED: adjusted)
+  double var_control = 0;  // per-unit variances used (CUPED: adjusted)
   double var_variant = 0;
   // CUPED
   bool cuped = false;
   double theta = 0;
-  double se_unadjusted = 0;    // the same effect without the covariate
+  double se_unadjusted = 0;       // the same effect without the covariate
   double variance_reduction = 0;  // 1 − se² / se_unadjusted²
 };
 
@@ -144,7 +144,7 @@ struct PlanInput {
   double sd = 0;                             // means only
   Scale scale = Scale::relative;
   double alpha = 0.05;
-  double power = 0.8;                        // the target, for MDE and sample size
+  double power = 0.8;  // the target, for MDE and sample size
 };
 double power_at(const PlanInput& in, double effect, double n_per_variant);
 // The smallest effect with the target power; nullopt when none exists at this n (too few units).
@@ -157,17 +157,17 @@ int64_t sample_size(const PlanInput& in, double effect);
 struct MetricSpec {
   std::string name;
   MetricKind kind = MetricKind::mean;
-  bool cuped = false;          // a pre-period covariate was given
-  std::string numerator;       // ratio metrics: the columns, for display
+  bool cuped = false;     // a pre-period covariate was given
+  std::string numerator;  // ratio metrics: the columns, for display
   std::string denominator;
 };
 
 struct ExperimentData {
-  std::vector<std::string> variants;          // [0] is the control
-  std::vector<int64_t> units;                 // per variant (for the sample-ratio check)
+  std::vector<std::string> variants;  // [0] is the control
+  std::vector<int64_t> units;         // per variant (for the sample-ratio check)
   std::vector<MetricSpec> metrics;
-  std::vector<std::vector<ArmStats>> stats;   // [metric][variant]
-  std::optional<int32_t> first_day, last_day; // from the timestamps, when given (days since 1970-01-01)
+  std::vector<std::vector<ArmStats>> stats;    // [metric][variant]
+  std::optional<int32_t> first_day, last_day;  // from the timestamps, when given (days since 1970-01-01)
 };
 
 enum class Correction { holm, bh, none };
@@ -175,16 +175,16 @@ enum class Correction { holm, bh, none };
 struct Settings {
   double alpha = 0.05;
   Sided sided = Sided::two;
-  GaussianPrior prior;              // relative scale; flat by default
-  bool beta_binomial = true;        // exact Beta-binomial for proportions as well
+  GaussianPrior prior;        // relative scale; flat by default
+  bool beta_binomial = true;  // exact Beta-binomial for proportions as well
   double beta_prior_a = 1, beta_prior_b = 1;
   double sequential_tuning = 5000;  // N*, total units
   std::vector<double> weights;      // planned traffic per variant; empty = equal
   double srm_threshold = 0.001;
   Correction correction = Correction::holm;  // which adjusted p-value decides "significant"
-  int64_t min_units = 100;          // per variant and metric
-  int64_t min_conversions = 10;     // per variant, proportions
-  int min_days = 7;                 // with timestamps: shorter is too early
+  int64_t min_units = 100;                   // per variant and metric
+  int64_t min_conversions = 10;              // per variant, proportions
+  int min_days = 7;                          // with timestamps: shorter is too early
 };
 
 // One metric × variant × scale.
@@ -193,10 +193,10 @@ struct Comparison {
   size_t variant = 0;  // index into ExperimentData::variants (≥ 1)
   Scale scale = Scale::relative;
   EffectMoments moments;
-  TTest test;                    // frequentist (Welch) at settings.alpha and settings.sided
-  double p_holm = 1, p_bh = 1;   // across metrics × variants, per scale
-  bool significant = false;      // by the chosen correction at alpha
-  std::optional<ZTest> pooled_z; // proportions, absolute scale
+  TTest test;                     // frequentist (Welch) at settings.alpha and settings.sided
+  double p_holm = 1, p_bh = 1;    // across metrics × variants, per scale
+  bool significant = false;       // by the chosen correction at alpha
+  std::optional<ZTest> pooled_z;  // proportions, absolute scale
   Sequential sequential;
   Posterior bayes;
   std::optional<BetaResult> beta;  // proportions, absolute scale
@@ -204,10 +204,10 @@ struct Comparison {
 
 // Health findings, with the numbers the report needs to word them (codes map to message keys).
 struct Finding {
-  std::string code;      // srm, min_units, min_conversions, too_early, zero_variance, control_zero,
-                         // cuped_missing_pre, cuped_zero_variance, no_timestamps
-  std::string metric;    // may be empty
-  std::string variant;   // may be empty
+  std::string code;     // srm, min_units, min_conversions, too_early, zero_variance, control_zero,
+                        // cuped_missing_pre, cuped_zero_variance, cuped_ratio (message key experiment.warn_<code>)
+  std::string metric;   // may be empty
+  std::string variant;  // may be empty
   double value = 0;
   double limit = 0;
 };
@@ -216,7 +216,7 @@ struct ExperimentResult {
   std::vector<Comparison> comparisons;  // metric-major, then variant, then relative before absolute
   Srm srm;
   std::vector<Finding> findings;
-  std::optional<int> days;              // from the timestamps
+  std::optional<int> days;  // from the timestamps
 };
 
 // Throws koko::Error (analysis) for fewer than two variants, a variant without units, negative counts or

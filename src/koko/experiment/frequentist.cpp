@@ -47,9 +47,15 @@ ZTest pooled_z_test(int64_t users_a, int64_t conv_a, int64_t users_b, int64_t co
   r.z = (pb - pa) / se;
   const bm::normal n01;
   switch (sided) {
-    case Sided::two: r.p_value = std::min(1.0, 2 * bm::cdf(bm::complement(n01, std::abs(r.z)))); break;
-    case Sided::greater: r.p_value = bm::cdf(bm::complement(n01, r.z)); break;
-    case Sided::less: r.p_value = bm::cdf(n01, r.z); break;
+    case Sided::two:
+      r.p_value = std::min(1.0, 2 * bm::cdf(bm::complement(n01, std::abs(r.z))));
+      break;
+    case Sided::greater:
+      r.p_value = bm::cdf(bm::complement(n01, r.z));
+      break;
+    case Sided::less:
+      r.p_value = bm::cdf(n01, r.z);
+      break;
   }
   return r;
 }

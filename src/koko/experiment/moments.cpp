@@ -141,8 +141,10 @@ EffectMoments effect_moments(const ArmStats& a, const ArmStats& b, MetricKind ki
 
   const double va = unit_variance(a, kind), vb = unit_variance(b, kind);
   double se_plain = 0;
-  if (scale == Scale::absolute) se_plain = std::sqrt(va / na + vb / nb);
-  else se_plain = std::sqrt(vb / (nb * ma * ma) + va * mb * mb / (na * ma * ma * ma * ma));
+  if (scale == Scale::absolute)
+    se_plain = std::sqrt(va / na + vb / nb);
+  else
+    se_plain = std::sqrt(vb / (nb * ma * ma) + va * mb * mb / (na * ma * ma * ma * ma));
 
   if (!theta || kind == MetricKind::ratio) {
     m.var_control = va;
@@ -169,8 +171,8 @@ EffectMoments effect_moments(const ArmStats& a, const ArmStats& b, MetricKind ki
     } else {
       m.effect = diff / std::abs(ma);
       const double v_trt = adj_vb / (nb * ma * ma);
-      const double v_ctl = (a.m2 / da * mb * mb / (ma * ma) - 2 * t * (ca.xy_c / da) * mb / ma + t * t * ca.x_m2 / da) /
-                           (na * ma * ma);
+      const double v_ctl =
+          (a.m2 / da * mb * mb / (ma * ma) - 2 * t * (ca.xy_c / da) * mb / ma + t * t * ca.x_m2 / da) / (na * ma * ma);
       m.se = std::sqrt(std::max(0.0, v_trt + v_ctl));
     }
     m.se_unadjusted = se_plain;

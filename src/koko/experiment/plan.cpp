@@ -25,7 +25,9 @@ void check(const PlanInput& in) {
                 "pass --baseline, or plan on the absolute scale");
 }
 
-double sigma2(const PlanInput& in) { return in.kind == MetricKind::proportion ? in.mean * (1 - in.mean) : in.sd * in.sd; }
+double sigma2(const PlanInput& in) {
+  return in.kind == MetricKind::proportion ? in.mean * (1 - in.mean) : in.sd * in.sd;
+}
 
 double effect_se(const PlanInput& in, double effect, double n) {
   const double v = sigma2(in) / n;

@@ -1,0 +1,350 @@
+// koko voice import | dict | sentiment | search: the text engine from the command line.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "commands.hpp"
+#include "koko/core/error.hpp"
+#include "koko/core/money.hpp"
+#include "koko/core/progress.hpp"
+#include "koko/io/fields.hpp"
+#include "koko/voice/texts.hpp"
+
+namespace koko::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::map<std::string, std::string> parse_pairs(const std::vector<std::string>& pairs) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : pairs) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size())
+      throw Error(ErrorCode::usage, fmt::format("--map '{}' is not field=column", p), {},
+                  "e.g. --map text=\"Review Text\"");
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return out;
+}
+
+std::optional<Day> parse_day(const std::string& s, const char* option) {
+  if (s.empty()) return std::nullopt;
+  const auto d = io::parse_date(s, io::DateFormat::auto_detect, 0);
+  if (!d) throw Error(ErrorCode::usage, fmt::format("{} '{}' is not a date", option, s), {}, "use YYYY-MM-DD");
+  return d;
+}
+
+std::string csv_cell(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string label_name(int label) { return label > 0 ? "positive" : (label < 0 ? "negative" : "neutral"); }
+
+// Left context right-aligned to `width` terminal columns, so keywords line up (KH Coder's KWIC view).
+std::string pad_left(const std::string& s, size_t width) {
+  const size_t w = voice::display_width(s);
+  return w >= width ? s : std::string(width - w, ' ') + s;
+}
+
+void print_quality(const char* name, const voice::Quality& q) {
+  fmt::print("{}: macro-F1 {:.3f}, accuracy {:.3f} (F1 negative {:.3f}, neutral {:.3f}, positive {:.3f})\n", name,
+             q.macro_f1, q.accuracy, q.f1[0], q.f1[1], q.f1[2]);
+  fmt::print("  confusion (rows truth, columns predicted: negative neutral positive)\n");
+  const char* names[] = {"negative", "neutral ", "positive"};
+  for (size_t t = 0; t < 3; ++t)
+    fmt::print("  {} {:>8} {:>8} {:>8}\n", names[t], q.confusion[t][0], q.confusion[t][1], q.confusion[t][2]);
+}
+
+std::string quality_json(const voice::Quality& q) {
+  return fmt::format("{{\"macro_f1\": {:.6f}, \"accuracy\": {:.6f}, \"f1\": [{:.6f}, {:.6f}, {:.6f}]}}", q.macro_f1,
+                     q.accuracy, q.f1[0], q.f1[1], q.f1[2]);
+}
+
+void add_voice_import(CLI::App& voice, GlobalOptions& g) {
+  auto* cmd = voice.add_subcommand("import",
+                                   "Import texts (CSV / TSV / JSONL): tokens, sentiment and search in one transaction");
+  static std::string file, source, lang, on_error = "fail", rejects = "rejects.csv", encoding, date_format;
+  static std::vector<std::string> maps;
+  static bool replace = false;
+  static unsigned threads = 0;
+  cmd->add_option("FILE", file, "Texts with a text column; also source, id, customer_id, place, date, lang, rating")
+      ->required();
+  cmd->add_option("--map", maps, "field=column, e.g. --map text=\"Review Text\" (repeatable)");
+  cmd->add_option("--source", source,
+                  "interview, review, survey, social or keyword, for files without a source column");
+  cmd->add_option("--lang", lang, "en or ja for every text (default: per text, by script)")
+      ->check(CLI::IsMember({"en", "ja"}));
+  cmd->add_option("--on-error", on_error, "fail (default) or skip: bad rows go to the rejects file")
+      ->check(CLI::IsMember({"fail", "skip"}));
+  cmd->add_option("--rejects", rejects, "Where skipped rows go (default rejects.csv)");
+  cmd->add_option("--encoding", encoding, "utf-8, cp932, utf-16, ... (default: detected)");
+  cmd->add_option("--date-format", date_format, "auto (default), iso, yyyymmdd, ymd, mdy, dmy");
+  cmd->add_option("--threads", threads, "Tokenising threads (default: every core)");
+  cmd->add_flag("--replace", replace, "Replace an earlier import of the same file");
+  cmd->footer(
+      "Examples:\n"
+      "  koko voice import reviews.csv --map text=\"Review Text\" --source review\n"
+      "  koko voice import interviews.jsonl --source interview --lang ja\n"
+      "  koko voice import posts.csv --on-error skip --rejects bad-posts.csv");
+  cmd->callback([&g] {
+    g.run = [&g] {
+      voice::TextImportRequest req;
+      req.file = file;
+      req.map = parse_pairs(maps);
+      req.source = source;
+      req.lang = lang;
+      req.on_error = on_error == "skip" ? io::OnError::skip : io::OnError::fail;
+      req.rejects_file = rejects;
+      req.encoding = encoding;
+      req.date_format = date_format;
+      req.replace = replace;
+      req.threads = threads;
+      const bool existed = fs::exists(g.workspace);
+      voice::TextImportOutcome out;
+      try {
+        auto ws = store::Workspace::open(g.workspace, true);
+        out = voice::import_texts(ws, req);
+      } catch (...) {
+        if (!existed)
+          for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(g.workspace + suffix);
+        throw;
+      }
+      info(fmt::format("imported texts from {} (import #{})", file, out.record.id));
+      for (const auto& f : out.facts) info("  " + f);
+      for (const auto& w : out.warnings) warn(w);
+      return 0;
+    };
+  });
+}
+
+void add_voice_dict(CLI::App& voice, GlobalOptions& g) {
+  auto* dict = voice.add_subcommand("dict", "The user dictionary: compounds and brand names that are never split");
+  dict->require_subcommand(1);
+  auto* add = dict->add_subcommand("add", "Add words (re-tokenises the stored texts)");
+  static std::vector<std::string> words;
+  static std::string file, pos = "noun";
+  add->add_option("WORD", words, "Words, e.g. スマートフォン 朝食会場 \"Apple Watch\"");
+  add->add_option("--file", file, "A CSV/TSV with a word column (and optional pos), or one word per line");
+  add->add_option("--pos", pos, "noun (default) or proper_noun (brands, places)")
+      ->check(CLI::IsMember({"noun", "proper_noun"}));
+  add->footer("Examples:\n  koko voice dict add スマートフォン 朝食会場\n  koko voice dict add --file brands.csv");
+  add->callback([&g] {
+    g.run = [&g] {
+      std::vector<voice::UserEntry> entries;
+      for (const auto& w : words) entries.push_back({w, pos});
+      if (!file.empty())
+        for (auto& e : voice::read_dictionary_file(file)) entries.push_back(std::move(e));
+      if (entries.empty()) throw Error(ErrorCode::usage, "no words to add", {}, "give words or --file FILE");
+      auto ws = store::Workspace::open(g.workspace, true);
+      const auto c = voice::add_dictionary_words(ws, entries);
+      info(fmt::format("{} words added, {} already there; {} texts re-tokenised", c.added, c.unchanged,
+                       format_count(static_cast<int64_t>(c.retokenised))));
+      return 0;
+    };
+  });
+  auto* remove = dict->add_subcommand("remove", "Remove words (re-tokenises the stored texts)");
+  static std::vector<std::string> gone;
+  remove->add_option("WORD", gone, "Words to remove")->required();
+  remove->callback([&g] {
+    g.run = [&g] {
+      auto ws = store::Workspace::open(g.workspace, false);
+      const auto c = voice::remove_dictionary_words(ws, gone);
+      info(fmt::format("{} words removed, {} not found; {} texts re-tokenised", c.removed, c.unchanged,
+                       format_count(static_cast<int64_t>(c.retokenised))));
+      return 0;
+    };
+  });
+  auto* list = dict->add_subcommand("list", "List the user dictionary");
+  list->callback([&g] {
+    g.run = [&g] {
+      auto ws = store::Workspace::open(g.workspace, false);
+      for (const auto& e : voice::load_dictionary(ws)) fmt::print("{}\t{}\n", e.word, e.pos);
+      return 0;
+    };
+  });
+}
+
+void add_voice_sentiment(CLI::App& voice, GlobalOptions& g) {
+  auto* sent = voice.add_subcommand("sentiment", "Train, evaluate or show the sentiment classifier");
+  sent->require_subcommand(1);
+  static voice::LabelledFile in;
+  static std::string file;
+  static bool json = false;
+  auto labelled_options = [](CLI::App* c) {
+    c->add_option("FILE", file, "CSV/TSV/JSONL with a text column and a label (or rating) column")->required();
+    c->add_option("--text", in.text_column, "The text column (default: text)");
+    c->add_option("--label", in.label_column, "The label column: positive / neutral / negative or 1 / 0 / -1");
+    c->add_option("--rating", in.rating_column, "A 1-5 rating column instead: 1-2 negative, 3 neutral, 4-5 positive");
+    c->add_option("--encoding", in.encoding, "utf-8, cp932, ... (default: detected)");
+  };
+  auto* train = sent->add_subcommand("train", "Train a classifier on your labelled texts and relabel the stored texts");
+  labelled_options(train);
+  train->footer(
+      "Examples:\n  koko voice sentiment train labelled.csv\n"
+      "  koko voice sentiment train reviews.csv --text \"Review Text\" --rating Rating");
+  train->callback([&g] {
+    g.run = [&g] {
+      in.file = file;
+      auto ws = store::Workspace::open(g.workspace, true);
+      const auto out = voice::train_sentiment(ws, in);
+      info(fmt::format("trained on {} texts ({} features); holdout (every fifth text) macro-F1 {:.3f}",
+                       format_count(static_cast<int64_t>(out.texts)), format_count(static_cast<int64_t>(out.features)),
+                       out.holdout.macro_f1));
+      info(fmt::format("{} stored texts relabelled by the classifier",
+                       format_count(static_cast<int64_t>(out.relabelled))));
+      return 0;
+    };
+  });
+  auto* eval = sent->add_subcommand("eval", "Macro-F1 of the lexicon (and the trained classifier) on a labelled file");
+  labelled_options(eval);
+  eval->add_flag("--json", json, "Print the numbers as JSON");
+  eval->callback([&g] {
+    g.run = [&g] {
+      in.file = file;
+      auto ws = store::Workspace::open(g.workspace, true);
+      const auto out = voice::evaluate_sentiment(ws, in);
+      if (json) {
+        fmt::print("{{\"texts\": {}, \"lexicon\": {}, \"model\": {}}}\n", out.texts, quality_json(out.lexicon),
+                   out.model ? quality_json(*out.model) : "null");
+        return 0;
+      }
+      fmt::print("{} labelled texts\n", format_count(static_cast<int64_t>(out.texts)));
+      print_quality("lexicon", out.lexicon);
+      if (out.model)
+        print_quality("classifier", *out.model);
+      else
+        fmt::print("classifier: none trained (koko voice sentiment train FILE)\n");
+      return 0;
+    };
+  });
+  auto* show = sent->add_subcommand("show", "Which sentiment method the workspace uses");
+  show->callback([&g] {
+    g.run = [&g] {
+      auto ws = store::Workspace::open(g.workspace, false);
+      const auto s = voice::sentiment_model_summary(ws);
+      fmt::print("{}\n", s ? "classifier: " + *s : std::string("lexicon (no classifier trained)"));
+      return 0;
+    };
+  });
+  auto* forget = sent->add_subcommand("forget", "Drop the trained classifier: texts go back to the lexicon");
+  forget->callback([&g] {
+    g.run = [&g] {
+      auto ws = store::Workspace::open(g.workspace, false);
+      info(voice::forget_sentiment_model(ws) ? "classifier dropped; texts relabelled by the lexicon"
+                                             : "no classifier was trained");
+      return 0;
+    };
+  });
+}
+
+void add_voice_search(CLI::App& voice, GlobalOptions& g) {
+  auto* cmd = voice.add_subcommand("search", "Find texts and show each match in context (KWIC)");
+  static std::vector<std::string> terms;
+  static std::string source, segment, from, to, sentiment, lang, out;
+  static size_t limit = 50, context = 20;
+  cmd->add_option("QUERY", terms, "Words that must all occur (any length: 朝食, 接客, \"true to size\")")->required();
+  cmd->add_option("--source", source, "Only this source")
+      ->check(CLI::IsMember({"interview", "review", "survey", "social", "keyword"}));
+  cmd->add_option("--segment", segment, "Only texts of customers in this segment (customers' segment column)");
+  cmd->add_option("--from", from, "Only texts dated on or after (YYYY-MM-DD)");
+  cmd->add_option("--to", to, "Only texts dated on or before (YYYY-MM-DD)");
+  cmd->add_option("--sentiment", sentiment, "positive, neutral or negative")
+      ->check(CLI::IsMember({"positive", "neutral", "negative"}));
+  cmd->add_option("--lang", lang, "en or ja")->check(CLI::IsMember({"en", "ja"}));
+  cmd->add_option("--limit", limit, "Lines to show (default 50)");
+  cmd->add_option("--context", context, "Characters either side (default 20)");
+  cmd->add_option("--out", out, "Also write every line as CSV");
+  cmd->footer(
+      "Examples:\n  koko voice search 朝食\n  koko voice search \"true to size\" --sentiment negative\n"
+      "  koko voice search 接客 --source review --from 2024-01-01 --out kwic.csv");
+  cmd->callback([&g] {
+    g.run = [&g] {
+      voice::SearchQuery q;
+      q.terms = terms;
+      q.source = source;
+      q.segment = segment;
+      q.from = parse_day(from, "--from");
+      q.to = parse_day(to, "--to");
+      if (!sentiment.empty()) q.sentiment = sentiment == "positive" ? 1 : (sentiment == "negative" ? -1 : 0);
+      q.lang = lang;
+      q.limit = out.empty() ? limit : SIZE_MAX;
+      q.context = context;
+      auto ws = store::Workspace::open(g.workspace, false);
+      const auto r = voice::search_texts(ws, q);
+      if (r.fts_rebuilt) detail("built the search index");
+      const size_t shown = std::min(limit, r.lines.size());
+      for (size_t i = 0; i < shown; ++i) {
+        const auto& l = r.lines[i];
+        fmt::print("{:>6} {:<9} {:<10} {:<8} {} [{}] {}\n", l.text, l.source, l.date.empty() ? "-" : l.date,
+                   label_name(l.label), pad_left(l.kwic.left, context), l.kwic.keyword, l.kwic.right);
+      }
+      if (!out.empty()) {
+        std::ofstream f(out, std::ios::binary | std::ios::trunc);
+        if (!f) throw Error(ErrorCode::usage, "cannot write the file", out, "choose --out PATH");
+        f << "text,text_id,source,date,customer_id,sentiment,left,keyword,right\n";
+        for (const auto& l : r.lines)
+          f << l.text << ',' << csv_cell(l.text_id) << ',' << l.source << ',' << l.date << ','
+            << csv_cell(l.customer_id) << ',' << label_name(l.label) << ',' << csv_cell(l.kwic.left) << ','
+            << csv_cell(l.kwic.keyword) << ',' << csv_cell(l.kwic.right) << '\n';
+      }
+      info(fmt::format("{} texts, {} occurrences{}", format_count(static_cast<int64_t>(r.texts)),
+                       format_count(static_cast<int64_t>(r.occurrences)),
+                       shown < r.lines.size() || r.occurrences > shown ? fmt::format(" ({} shown)", shown) : ""));
+      return 0;
+    };
+  });
+}
+
+void add_voice_tokens(CLI::App& voice, GlobalOptions& g) {
+  auto* cmd = voice.add_subcommand("tokens", "Show how koko splits a text: words, base forms, parts of speech");
+  static std::vector<std::string> texts;
+  cmd->add_option("TEXT", texts, "One or more texts")->required();
+  cmd->footer(
+      "Example:\n  koko voice tokens スマートフォンを買いました\n  (content words are marked *; the workspace's user "
+      "dictionary applies)");
+  cmd->callback([&g] {
+    g.run = [&g] {
+      std::vector<voice::UserEntry> entries;
+      if (fs::exists(g.workspace)) {
+        auto ws = store::Workspace::open(g.workspace, false);
+        entries = voice::load_dictionary(ws);
+      }
+      const voice::UserDictionary dict(entries);
+      voice::Tokeniser tok(&dict);
+      for (const auto& t : texts) {
+        const auto p = voice::process_text(t, "", tok);
+        for (size_t i = 0; i < p.words.size(); ++i) {
+          const auto& w = p.words[i];
+          if (w.pos == voice::Pos::symbol) continue;
+          fmt::print("{}{}\t{}\t{}\n", w.content ? "*" : " ", p.text.substr(w.begin, w.end - w.begin), w.term,
+                     voice::pos_name(w.pos));
+        }
+        fmt::print("sentiment {:+.3f} ({})\n", p.score, label_name(p.label));
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void add_voice(CLI::App& app, GlobalOptions& g) {
+  auto* voice = app.add_subcommand("voice", "Voice of the customer: import texts, user dictionary, sentiment, search");
+  voice->require_subcommand(1);
+  add_voice_import(*voice, g);
+  add_voice_dict(*voice, g);
+  add_voice_sentiment(*voice, g);
+  add_voice_search(*voice, g);
+  add_voice_tokens(*voice, g);
+}
+
+}  // namespace koko::cli
