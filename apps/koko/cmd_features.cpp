@@ -90,11 +90,7 @@ void add_features(CLI::App& app, GlobalOptions& g) {
       ingest::FeaturesRequest req;
       req.file = file;
       if (!preset.empty()) req.preset = io::find_preset(preset);
-      for (const auto& m : maps) {
-        const auto eq = m.find('=');
-        if (eq == std::string::npos) throw Error(ErrorCode::usage, "--map needs field=column", {}, "");
-        req.map[m.substr(0, eq)] = m.substr(eq + 1);
-      }
+      req.map = parse_map(maps, "customer_id=\"Customer No\"");
       req.currency = currency;
       req.memory_limit = parse_memory(memory);
       req.as_of = as_of_day;

@@ -10,20 +10,6 @@
 
 namespace koko::cli {
 
-namespace {
-std::map<std::string, std::string> parse_map(const std::vector<std::string>& pairs) {
-  std::map<std::string, std::string> out;
-  for (const auto& p : pairs) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size())
-      throw Error(ErrorCode::usage, fmt::format("--map '{}' is not field=column", p), {},
-                  "e.g. --map customer_id=\"Customer No\"");
-    out[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return out;
-}
-}  // namespace
-
 void add_import(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("import", "Import orders, customers or a survey into the workspace (one transaction)");
   static std::string kind, file, preset, on_error = "fail", rejects = "rejects.csv", date_format, encoding, currency;
@@ -58,7 +44,7 @@ void add_import(CLI::App& app, GlobalOptions& g) {
       req.kind = kind;
       req.file = file;
       req.preset = preset;
-      req.map = parse_map(maps);
+      req.map = parse_map(maps, "customer_id=\"Customer No\"");
       req.on_error = on_error == "skip" ? io::OnError::skip : io::OnError::fail;
       req.replace = replace;
       req.rejects_file = rejects;

@@ -18,18 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::map<std::string, std::string> parse_pairs(const std::vector<std::string>& pairs) {
-  std::map<std::string, std::string> out;
-  for (const auto& p : pairs) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size())
-      throw Error(ErrorCode::usage, fmt::format("--map '{}' is not field=column", p), {},
-                  "e.g. --map text=\"Review Text\"");
-    out[p.substr(0, eq)] = p.substr(eq + 1);
-  }
-  return out;
-}
-
 std::optional<Day> parse_day(const std::string& s, const char* option) {
   if (s.empty()) return std::nullopt;
   const auto d = io::parse_date(s, io::DateFormat::auto_detect, 0);
@@ -99,7 +87,7 @@ void add_voice_import(CLI::App& voice, GlobalOptions& g) {
     g.run = [&g] {
       voice::TextImportRequest req;
       req.file = file;
-      req.map = parse_pairs(maps);
+      req.map = parse_map(maps, "text=\"Review Text\"");
       req.source = source;
       req.lang = lang;
       req.on_error = on_error == "skip" ? io::OnError::skip : io::OnError::fail;

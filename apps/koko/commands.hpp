@@ -2,6 +2,9 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
+#include <string_view>
+#include <vector>
 #include <string>
 
 namespace koko::cli {
@@ -12,6 +15,9 @@ struct GlobalOptions {
 };
 
 void add_commands(CLI::App& app, GlobalOptions& g);
+
+// --map field=column pairs (repeatable) → field → column; `example` shows the form in the error's hint.
+std::map<std::string, std::string> parse_map(const std::vector<std::string>& pairs, std::string_view example);
 
 }  // namespace koko::cli
 
