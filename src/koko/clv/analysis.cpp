@@ -22,23 +22,10 @@ namespace {
 
 using store::ResultTable;
 using store::Value;
+using store::as_double;
+using store::as_int;
+using store::as_text;
 
-double as_double(const Value& v) {
-  if (const auto* d = std::get_if<double>(&v)) return *d;
-  if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  return 0;
-}
-int64_t as_int(const Value& v) {
-  if (const auto* i = std::get_if<int64_t>(&v)) return *i;
-  if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
-  return {};
-}
 double finite(double v) { return std::isfinite(v) ? v : 0.0; }
 
 std::optional<Day> config_date(const Config& cfg, const std::string& key) {

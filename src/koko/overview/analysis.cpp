@@ -14,23 +14,12 @@ namespace {
 
 using store::ResultTable;
 using store::Value;
+using store::as_double;
+using store::as_int;
+using store::as_text;
 
 std::string pct(double fraction) { return fmt::format("{:.1f} %", fraction * 100); }
 
-int64_t as_int(const Value& v) {
-  if (const auto* i = std::get_if<int64_t>(&v)) return *i;
-  if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
-  return 0;
-}
-double as_double(const Value& v) {
-  if (const auto* d = std::get_if<double>(&v)) return *d;
-  if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  return 0;
-}
-std::string as_text(const Value& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  return {};
-}
 
 std::vector<ResultTable> to_tables(const overview::Overview& o) {
   ResultTable summary{"overview_summary", {"metric", "value"}, {}};

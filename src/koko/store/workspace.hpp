@@ -33,6 +33,11 @@ struct ImportRecord {
 
 using Value = std::variant<std::monostate, int64_t, double, std::string>;
 
+// Reading result cells: numbers as either type, text as written (numbers formatted); a NULL reads as 0 or "".
+int64_t as_int(const Value& v);
+double as_double(const Value& v);
+std::string as_text(const Value& v);
+
 // An ordinary SQLite table of results, written whole (replacing the previous one).
 struct ResultTable {
   std::string name;
