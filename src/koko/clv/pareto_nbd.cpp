@@ -5,6 +5,7 @@
 // positive terms, each below y times the one before, so it is summed directly (with its parameter derivatives)
 // while y ≤ 0.7. Beyond that, or when F(t_x) ≈ F(T), I is integrated directly: Gauss–Legendre panels in
 // v = log(min(α,β)+u), where the integrand is log-concave.
+#include <algorithm>
 #include <cmath>
 
 #include "koko/clv/detail.hpp"
@@ -63,7 +64,6 @@ LogF log_integral_quadrature(double r, double al, double s, double be, double x,
   const double m = std::min(al, be), M = std::max(al, be);
   const bool alpha_small = al <= be;
   const double v0 = std::log(m + t0), v1 = std::log(m + t1);
-  const double h = std::min(1.0, 3.0 / std::max(1.0, p + q - 1));
   const auto& gl = gauss_legendre10();
   // log of the integrand in v, and the two logs it needs.
   auto eval = [&](double v, double& lal, double& lbe) {
@@ -73,11 +73,36 @@ LogF log_integral_quadrature(double r, double al, double s, double be, double x,
     lbe = alpha_small ? lother : v;
     return v - p * lal - q * lbe;
   };
+  // The integrand is unimodal in v (its slope falls): start at the peak and walk out both ways until what is
+  // left is negligible, so the work is a few dozen panels however far v0 lies from the mass (it once walked
+  // from log 1e-10 in thousands of steps when the optimiser tried a tiny α or β).
+  auto slope_at = [&](double v) {
+    double lal, lbe;
+    eval(v, lal, lbe);
+    return 1 - p * std::exp(v - lal) - q * std::exp(v - lbe);
+  };
+  double peak = v0;
+  if (slope_at(v0) > 0) {
+    if (slope_at(v1) >= 0) {
+      peak = v1;
+    } else {
+      double lo = v0, hi = v1;
+      for (int i = 0; i < 100 && hi - lo > 1e-12 * std::max(1.0, std::fabs(hi)); ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (slope_at(mid) > 0 ? lo : hi) = mid;
+      }
+      peak = 0.5 * (lo + hi);
+    }
+  }
   double lal0, lbe0;
-  const double ref = eval(v0, lal0, lbe0);
+  const double ref = eval(peak, lal0, lbe0);
+  // Panels scaled to how fast the integrand falls at its peak (its slope there, or its curvature): p + q bounds
+  // that but can be far larger (a huge r with a huge α is a near-deterministic rate, and p ~ 1e7).
+  const double ka = alpha_small ? 0.0 : M - m, kb = alpha_small ? M - m : 0.0, ep = std::exp(peak);
+  const double curvature = p * ka * ep / ((ka + ep) * (ka + ep)) + q * kb * ep / ((kb + ep) * (kb + ep));
+  const double h = std::min(1.0, 3.0 / std::max({1.0, std::fabs(slope_at(peak)), std::sqrt(curvature)}));
   double S = 0, Sr = 0, Ss = 0, Sa = 0, Sb = 0;
-  for (double a = v0; a < v1;) {
-    const double b = std::min(v1, a + h);
+  auto panel = [&](double a, double b) {
     for (size_t k = 0; k < gl.node.size(); ++k) {
       const double v = a + (b - a) * gl.node[k];
       double lal, lbe;
@@ -89,12 +114,25 @@ LogF log_integral_quadrature(double r, double al, double s, double be, double x,
       Sa -= w * p * std::exp(-lal);
       Sb -= w * q * std::exp(-lbe);
     }
-    // Past the peak and negligible: the rest of a log-concave tail adds nothing.
+  };
+  // Negligible: the rest of a log-concave tail beyond `edge`, bounded by its value over its slope.
+  auto negligible = [&](double edge, double direction) {
     double lal, lbe;
-    const double lend = eval(b, lal, lbe);
-    const double slope = 1 - p * std::exp(b - lal) - q * std::exp(b - lbe);
-    if (slope < 0 && lend - ref - std::log(-slope) < std::log(S) - 39) break;
+    const double lend = eval(edge, lal, lbe);
+    const double slope = direction * (1 - p * std::exp(edge - lal) - q * std::exp(edge - lbe));
+    return slope < 0 && lend - ref - std::log(-slope) < std::log(S) - 39;
+  };
+  for (double a = peak; a < v1;) {
+    const double b = std::min(v1, a + h);
+    panel(a, b);
+    if (negligible(b, 1)) break;
     a = b;
+  }
+  for (double b = peak; b > v0;) {
+    const double a = std::max(v0, b - h);
+    panel(a, b);
+    if (negligible(a, -1)) break;
+    b = a;
   }
   LogF f;
   f.v = ref + std::log(S);
