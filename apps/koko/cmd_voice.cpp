@@ -9,7 +9,9 @@
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
 #include "koko/core/progress.hpp"
+#include "koko/core/output_file.hpp"
 #include "koko/io/fields.hpp"
+#include "koko/voice/insights.hpp"
 #include "koko/voice/texts.hpp"
 
 namespace koko::cli {
@@ -323,16 +325,200 @@ void add_voice_tokens(CLI::App& voice, GlobalOptions& g) {
   });
 }
 
+void write_file(const std::string& path, const std::string& bytes) {
+  OutputFile f(path);
+  f.write(bytes);
+  f.commit();
+}
+
+void print_quote(const voice::Quote& q) {
+  fmt::print("      \"{}\" — {}{}\n", q.quote, q.customer_id.empty() ? q.source : q.customer_id,
+             q.date.empty() ? "" : ", " + q.date);
+}
+
+void add_voice_themes(CLI::App& voice, GlobalOptions& g) {
+  auto* cmd = voice.add_subcommand(
+      "themes", "Find themes in the stored texts (NMF; the number chosen by coherence) with quotes");
+  static size_t k = 0, k_min = 4, k_max = 12;
+  static double min_share = 0.4;
+  static std::string lang, codebook, export_codebook;
+  static unsigned threads = 0;
+  cmd->add_option("--k", k, "Exactly this many themes (default: the most coherent of --k-min..--k-max)");
+  cmd->add_option("--k-min", k_min, "Fewest themes to try (default 4)");
+  cmd->add_option("--k-max", k_max, "Most themes to try (default 12)");
+  cmd->add_option("--lang", lang, "Only en or ja texts")->check(CLI::IsMember({"en", "ja"}));
+  cmd->add_option("--min-share", min_share, "Flag texts whose best theme holds less of their weight (default 0.4)");
+  cmd->add_option("--codebook", codebook, "A codebook CSV (name, description, terms): kept in the workspace; "
+                                          "themes whose top terms match an entry take its name");
+  cmd->add_option("--export-codebook", export_codebook, "Write the themes as a codebook CSV to edit by hand");
+  cmd->add_option("--threads", threads, "Fits in parallel (default: every core)");
+  cmd->footer(
+      "Examples:\n  koko voice themes\n  koko voice themes --k 8 --export-codebook codebook.csv\n"
+      "  koko voice themes --codebook codebook.csv      (after renaming themes by hand)\n"
+      "  koko export voice_quotes                       (every text: theme, sentiment, customer, quote)");
+  cmd->callback([&g] {
+    g.run = [&g] {
+      if (k_min > k_max)
+        throw Error(ErrorCode::usage, fmt::format("--k-min {} is above --k-max {}", k_min, k_max), {},
+                    "swap them");
+      voice::ThemeRunOptions opt;
+      opt.themes.k = k;
+      opt.themes.k_min = k_min;
+      opt.themes.k_max = k_max;
+      opt.themes.threads = threads;
+      opt.min_share = min_share;
+      opt.lang = lang;
+      auto ws = store::Workspace::open(g.workspace, false);
+      store::Workspace::Transaction tx(ws);
+      if (!codebook.empty()) {
+        const auto entries = voice::read_codebook(codebook);
+        voice::store_codebook(ws, entries);
+        info(fmt::format("codebook: {} themes from {}", entries.size(), codebook));
+      }
+      const auto out = voice::find_themes(ws, opt);
+      tx.commit();
+      for (const auto& n : out.notes) warn(n);
+      for (const auto& l : out.languages) {
+        std::vector<std::string> tried;
+        for (const auto& [kk, c] : l.coherence) tried.push_back(fmt::format("{}: {:.3f}", kk, c));
+        fmt::print("{} texts ({}): {} themes over {} terms and phrases; coherence (NPMI) by k: {}\n",
+                   format_count(static_cast<int64_t>(l.texts)), l.lang, l.k,
+                   format_count(static_cast<int64_t>(l.features)), fmt::join(tried, ", "));
+        if (l.without_terms)
+          fmt::print("  {} texts have no kept term: given the largest theme, flagged low-confidence\n",
+                     format_count(static_cast<int64_t>(l.without_terms)));
+        if (!l.converged) warn(fmt::format("NMF stopped after {} iterations before converging", l.iterations));
+      }
+      for (const auto& t : out.themes) {
+        fmt::print("\n{} {:>2}  {}{}\n", t.lang, t.theme, t.name.empty() ? t.label : t.name,
+                   t.name.empty() ? "" : "  (" + t.label + ")");
+        fmt::print("      {} texts ({:.1f} %), {} customers, {} low-confidence\n",
+                   format_count(static_cast<int64_t>(t.texts)), t.share * 100,
+                   format_count(static_cast<int64_t>(t.customers)), format_count(static_cast<int64_t>(t.low_confidence)));
+        fmt::print("      {}\n", fmt::join(t.terms, ", "));
+        for (const auto& q : t.quotes) print_quote(q);
+      }
+      if (!export_codebook.empty()) {
+        write_file(export_codebook, voice::codebook_csv(ws));
+        info(fmt::format("codebook written to {}", export_codebook));
+      }
+      return 0;
+    };
+  });
+}
+
+void add_voice_contrast(CLI::App& voice, GlobalOptions& g) {
+  auto* cmd = voice.add_subcommand("contrast", "Words, phrases and themes that set one group of texts apart "
+                                               "(log-odds with an informative Dirichlet prior)");
+  static voice::ContrastRequest req;
+  static std::string unit, out;
+  cmd->add_option("--group", req.group,
+                  "core, segment, sentiment, source, lang, rating, place, a column of the texts file or a "
+                  "customer attribute")
+      ->required();
+  cmd->add_option("--a", req.a, "The value of group A (default for core: core; for sentiment: positive)");
+  cmd->add_option("--b", req.b, "The value of group B (default: every other text)");
+  cmd->add_option("--top", req.top, "Rows per side and unit (default 25)");
+  cmd->add_option("--unit", unit, "Only term, phrase or theme")->check(CLI::IsMember({"term", "phrase", "theme"}));
+  cmd->add_option("--min-texts", req.min_texts, "Fewest texts a group may have (default 10)");
+  cmd->add_option("--out", out, "Also write every row as CSV");
+  cmd->footer(
+      "Examples:\n  koko voice contrast --group core\n"
+      "  koko voice contrast --group \"Recommended IND\" --a 1 --b 0\n"
+      "  koko voice contrast --group segment --a loyal --b lapsed --unit phrase");
+  cmd->callback([&g] {
+    g.run = [&g] {
+      auto ws = store::Workspace::open(g.workspace, false);
+      store::Workspace::Transaction tx(ws);
+      const auto r = voice::contrast(ws, req);
+      tx.commit();
+      fmt::print("{}: A = {} ({} texts), B = {} ({} texts)\n", r.group, r.a,
+                 format_count(static_cast<int64_t>(r.texts_a)), r.b, format_count(static_cast<int64_t>(r.texts_b)));
+      std::string csv = "side,unit,key,count_a,count_b,share_a,share_b,delta,z\n";
+      std::string last;
+      for (const auto& row : r.rows) {
+        csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f}\n", row.side, row.unit, csv_cell(row.key),
+                           row.count_a, row.count_b, row.share_a, row.share_b, row.delta, row.z);
+        if (!unit.empty() && row.unit != unit) continue;
+        const std::string head = row.unit + " " + row.side;
+        if (head != last) {
+          fmt::print("\n{}s distinctive of {}:\n", row.unit, row.side == "a" ? r.a : r.b);
+          last = head;
+        }
+        fmt::print("  {:<28} z {:+6.1f}   {:>5.1f} % of A's texts, {:>5.1f} % of B's\n", row.key, row.z,
+                   row.share_a * 100, row.share_b * 100);
+      }
+      if (!out.empty()) write_file(out, csv);
+      return 0;
+    };
+  });
+}
+
+void add_voice_core(CLI::App& voice, GlobalOptions& g) {
+  auto* cmd = voice.add_subcommand(
+      "core-experience", "The themes and phrases core customers share (and others don't), and who reaches them");
+  static double min_z = 1.96;
+  cmd->add_option("--min-z", min_z, "How distinctive of core customers an item must be (default 1.96)");
+  cmd->footer(
+      "Needs core customers (koko analyze with orders) and themes (koko voice themes).\n"
+      "Example:\n  koko voice core-experience");
+  cmd->callback([&g] {
+    g.run = [&g] {
+      auto ws = store::Workspace::open(g.workspace, false);
+      store::Workspace::Transaction tx(ws);
+      voice::CoreExperienceOptions opt;
+      opt.min_z = min_z;
+      const auto r = voice::core_experience(ws, opt);
+      tx.commit();
+      fmt::print("{} core customers; {} of them wrote, and {} other customers\n",
+                 format_count(static_cast<int64_t>(r.core_customers)),
+                 format_count(static_cast<int64_t>(r.core_with_texts)),
+                 format_count(static_cast<int64_t>(r.others_with_texts)));
+      if (r.items.empty()) {
+        fmt::print("no theme or phrase is distinctive of core customers at z ≥ {:.2f}\n", min_z);
+        return 0;
+      }
+      for (const auto& it : r.items) {
+        fmt::print("\n{} {}: {:.0f} % of core customers express it vs {:.0f} % of others (z {:.1f})\n", it.kind,
+                   it.key, it.core_share * 100, it.other_share * 100, it.z);
+        if (it.median_days)
+          fmt::print("      first expressed a median of {:.0f} days after the first purchase (quartiles {:.0f}–{:.0f}; "
+                     "{} customers)\n",
+                     *it.median_days, *it.p25_days, *it.p75_days, it.dated);
+        for (const auto& q : it.quotes) print_quote(q);
+      }
+      if (!r.reach.empty()) {
+        fmt::print("\nwho reaches it: {} of {} customers with texts express it\n",
+                   format_count(static_cast<int64_t>(r.reached)), format_count(static_cast<int64_t>(r.compared)));
+        for (size_t i = 0; i < std::min<size_t>(12, r.reach.size()); ++i) {
+          const auto& x = r.reach[i];
+          if (x.numeric)
+            fmt::print("  {:<24} {:<22} mean {:.1f} vs {:.1f} (d {:+.2f}, z {:+.1f})\n", x.attribute, "", x.mean_reached,
+                       x.mean_not_reached, x.effect, x.z);
+          else
+            fmt::print("  {:<24} {:<22} {:>5.1f} % vs {:>5.1f} %, reach rate {:.0f} % (lift {:.2f}, z {:+.1f}; n {})\n",
+                       x.attribute, x.level, x.reached_share * 100, x.not_reached_share * 100, x.reach_rate * 100,
+                       x.lift, x.z, x.reached + x.not_reached);
+        }
+      }
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_voice(CLI::App& app, GlobalOptions& g) {
-  auto* voice = app.add_subcommand("voice", "Voice of the customer: import texts, user dictionary, sentiment, search");
+  auto* voice = app.add_subcommand("voice", "Voice of the customer: import texts, user dictionary, sentiment, search, themes, contrast, core experience");
   voice->require_subcommand(1);
   add_voice_import(*voice, g);
   add_voice_dict(*voice, g);
   add_voice_sentiment(*voice, g);
   add_voice_search(*voice, g);
   add_voice_tokens(*voice, g);
+  add_voice_themes(*voice, g);
+  add_voice_contrast(*voice, g);
+  add_voice_core(*voice, g);
 }
 
 }  // namespace koko::cli

@@ -12,6 +12,7 @@ const Analysis& market_analysis();    // segment/analysis.cpp: the market map fr
 const Analysis& segment_analysis();   // segment/analysis.cpp: CRM map, core customers, N1
 const Analysis& clv_analysis();       // clv/analysis.cpp
 const Analysis& voice_analysis();     // voice/analysis.cpp
+const Analysis& themes_analysis();    // voice/themes_analysis.cpp: themes, contrast, core experience
 const Analysis& experiment_analysis();  // experiment/analysis.cpp
 
 const std::vector<const Analysis*>& registry() {
@@ -21,6 +22,7 @@ const std::vector<const Analysis*>& registry() {
       &segment_analysis(),
       &clv_analysis(),
       &voice_analysis(),
+      &themes_analysis(),
       &experiment_analysis(),
   };
   return all;

@@ -32,6 +32,10 @@ p { margin: 8px 0 12px; max-width: 48em; }
 .toc ol { margin: 0; padding-left: 1.5em; }
 .finding { padding: 8px 14px; background: var(--soft); border-left: 4px solid var(--accent); }
 .note { color: var(--muted); font-size: 0.9rem; }
+blockquote.quote { margin: 6px 0 10px; padding: 4px 14px; border-left: 3px solid var(--line); max-width: 46em; }
+.card { margin: 12px 0 20px; padding: 12px 18px; border: 1px solid var(--line); border-radius: 6px; }
+.card .big { font-size: 1.2rem; font-weight: 600; }
+h4 { font-size: 1rem; margin: 18px 0 4px; }
 .table-block { margin: 12px 0 24px; }
 .table-scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
