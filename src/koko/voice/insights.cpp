@@ -363,19 +363,39 @@ ThemesOutcome find_themes(store::Workspace& ws, const ThemeRunOptions& opt) {
         if (assigned[x].low_confidence != assigned[y].low_confidence) return !assigned[x].low_confidence;
         return assigned[x].weight > assigned[y].weight;
       });
-      std::set<std::string> quoted_customers;
-      for (size_t pass = 0; pass < 2 && summary[t].quotes.size() < 3; ++pass)
-        for (size_t d : m) {
+      // Three quotes: different customers saying different things first; repeats only when nothing else is left.
+      std::set<std::string> quoted_customers, quoted_sentences;
+      for (size_t pass = 0; pass < 3 && summary[t].quotes.size() < 3; ++pass)
+        for (size_t i = 0; i < m.size() && i < 2000; ++i) {
           if (summary[t].quotes.size() >= 3) break;
+          const size_t d = m[i];
           const auto& row = rows[f.texts[d]];
-          const bool repeat = !row.customer_id.empty() && quoted_customers.contains(row.customer_id);
           const bool already = std::any_of(summary[t].quotes.begin(), summary[t].quotes.end(),
                                            [&](const Quote& q) { return q.text == row.id; });
-          if (already || (pass == 0 && repeat)) continue;
+          if (already) continue;
+          const bool same_customer = !row.customer_id.empty() && quoted_customers.contains(row.customer_id);
+          std::string sentence = best_sentence(d, static_cast<uint32_t>(t));
+          const bool same_words = quoted_sentences.contains(sentence);
+          if ((pass == 0 && (same_customer || same_words)) || (pass == 1 && same_words)) continue;
           quoted_customers.insert(row.customer_id);
+          quoted_sentences.insert(sentence);
           summary[t].quotes.push_back(
-              {row.id, row.text_id, row.customer_id, row.date, row.source, row.label, best_sentence(d, static_cast<uint32_t>(t))});
+              {row.id, row.text_id, row.customer_id, row.date, row.source, row.label, std::move(sentence)});
         }
+      // Ranks: the three representative quotes first, then the rest by their loading.
+      std::stable_partition(m.begin(), m.end(), [&](size_t d) {
+        return std::any_of(summary[t].quotes.begin(), summary[t].quotes.end(),
+                           [&](const Quote& q) { return q.text == rows[f.texts[d]].id; });
+      });
+      std::stable_sort(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(summary[t].quotes.size()),
+                       [&](size_t x, size_t y) {
+                         auto at = [&](size_t d) {
+                           for (size_t i = 0; i < summary[t].quotes.size(); ++i)
+                             if (summary[t].quotes[i].text == rows[f.texts[d]].id) return i;
+                           return summary[t].quotes.size();
+                         };
+                         return at(x) < at(y);
+                       });
       for (size_t r = 0; r < m.size(); ++r) {
         const size_t d = m[r];
         const auto& row = rows[f.texts[d]];
