@@ -70,9 +70,10 @@ std::string csv_cell(const store::Value& v) {
 void run_clv(store::Workspace& ws, const Config& cfg) {
   const Analysis* a = find_analysis("clv");
   if (a == nullptr) throw Error(ErrorCode::internal, "the clv analysis is not registered");
-  if (cfg.peek("clv.summary_file").value_or("").empty() && ws.columnar_rows("orders") == 0)
-    throw Error(ErrorCode::not_found, "the workspace has no orders", ws.path().string(),
-                "import orders first (koko import orders FILE), or fit a summary: koko clv fit --summary FILE");
+  if (cfg.peek("clv.summary_file").value_or("").empty() && !a->missing_input(ws).empty())
+    throw Error(ErrorCode::not_found, "the workspace has no orders and no CLV summary", ws.path().string(),
+                "import orders (koko import orders FILE) or a summary (koko import clv-summary FILE --unit week), "
+                "or fit a file directly: koko clv fit --summary FILE");
   store::Workspace::Transaction tx(ws);
   RunContext ctx{ws, cfg};
   a->run(ctx);

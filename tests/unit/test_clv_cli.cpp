@@ -110,3 +110,60 @@ TEST_F(ClvCli, ClearErrors) {
   r = koko("clv fit --model nonsense");
   EXPECT_EQ(r.code, 2) << r.err;
 }
+
+TEST_F(ClvCli, ImportedSummaryIsFittedByClvAndReport) {
+  const fs::path sample = data_dir() / "cdnow" / "cdnow_customers_summary_with_transactions.csv";
+  ASSERT_TRUE(fs::exists(sample)) << "missing data set: cdnow summary (set KOKO_DATA)";
+  auto r = koko("import clv-summary '" + sample.string() + "' --unit week");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("2,357 customers in weeks, 946 with repeat purchases, 2,457 repeat purchases in total"),
+            std::string::npos)
+      << r.err;
+  r = koko("clv fit");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Fader, Hardie & Lee (2005): BG/NBD r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL −9582.4.
+  EXPECT_NE(r.out.find("LL     -9582.43  r = 0.2425"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("alpha = 4.413"), std::string::npos) << r.out;
+  // Without orders, `koko report` runs the CLV analysis on the summary, with the file's customer IDs.
+  r = koko("report --out rep --lang en");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("ran clv"), std::string::npos) << r.err;
+  r = koko("export clv_data");
+  EXPECT_NE(r.out.find("source,imported summary"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unit,week"), std::string::npos) << r.out;
+  r = koko("export clv_customers");
+  EXPECT_NE(r.out.find("\n2357,"), std::string::npos) << r.out.substr(0, 400);
+}
+
+TEST_F(ClvCli, BadSummaryRowsNameTheLine) {
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+  };
+  write("late.csv", "ID,x,t_x,T\n1,2,30,38\n2,1,40,38\n");
+  auto r = koko("import clv-summary late.csv");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("t_x = 40 is outside [0, T = 38]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("late.csv:3:3"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "ws.db")) << "a failed first import leaves no workspace";
+  write("short.csv", "ID,x,t_x,T\n1,2,30,38\n2,1\n");
+  r = koko("import clv-summary short.csv");
+  EXPECT_NE(r.err.find("the row has 2 fields but the header has 4"), std::string::npos) << r.err;
+  write("frac.csv", "ID,x,t_x,T\n1,2.5,30,38\n");
+  r = koko("import clv-summary frac.csv");
+  EXPECT_NE(r.err.find("x = 2.5 is not a count of repeat purchases"), std::string::npos) << r.err;
+  write("zero.csv", "ID,x,t_x,T\n1,0,3,38\n");
+  r = koko("import clv-summary zero.csv");
+  EXPECT_NE(r.err.find("t_x = 3 with no repeat purchase (x = 0)"), std::string::npos) << r.err;
+  write("dup.csv", "ID,x,t_x,T\n1,0,0,38\n1,1,3,38\n");
+  r = koko("import clv-summary dup.csv");
+  EXPECT_NE(r.err.find("customer '1' appears twice"), std::string::npos) << r.err;
+  write("cols.csv", "ID,n,t_x,T\n1,0,0,38\n");
+  r = koko("import clv-summary cols.csv");
+  EXPECT_NE(r.err.find("needs columns x (or frequency), t_x (or recency) and T; it has ID, n, t_x, T"),
+            std::string::npos)
+      << r.err;
+  // The same checks guard `koko clv fit --summary FILE` (a short row was silently skipped before).
+  r = koko("clv fit --summary short.csv");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("the row has 2 fields but the header has 4"), std::string::npos) << r.err;
+}

@@ -23,6 +23,12 @@ class Analysis {
   [[nodiscard]] virtual std::string_view name() const = 0;
   // Stored inputs it needs, e.g. "orders"; run only when each has rows.
   [[nodiscard]] virtual std::vector<std::string> inputs() const = 0;
+  // The first stored input that has no rows ("" = ready); by default from inputs().
+  [[nodiscard]] virtual std::string missing_input(store::Workspace& ws) const {
+    for (const auto& in : inputs())
+      if (ws.columnar_rows(in) == 0) return in;
+    return {};
+  }
   // Analyses whose results it reads; they run first.
   [[nodiscard]] virtual std::vector<std::string> after() const { return {}; }
   // Result tables it writes (each also a CSV beside the report).

@@ -37,9 +37,7 @@ const Analysis* find_analysis(std::string_view name) {
 RunSummary run_ready(store::Workspace& ws, const Config& config) {
   RunSummary s;
   for (const auto* a : registry()) {
-    std::string missing;
-    for (const auto& in : a->inputs())
-      if (ws.columnar_rows(in) == 0) missing = in;
+    std::string missing = a->missing_input(ws);
     for (const auto& dep : a->after())
       if (std::find(s.ran.begin(), s.ran.end(), dep) == s.ran.end()) missing = dep;
     if (!missing.empty()) {

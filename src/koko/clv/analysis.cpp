@@ -11,6 +11,7 @@
 
 #include "koko/analysis/analysis.hpp"
 #include "koko/clv/clv.hpp"
+#include "koko/clv/summary_file.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
 #include "koko/core/progress.hpp"
@@ -34,54 +35,6 @@ std::optional<Day> config_date(const Config& cfg, const std::string& key) {
   const auto d = parse_iso_date(s);
   if (!d) throw Error(ErrorCode::usage, fmt::format("{} = '{}' is not a date", key, s), {}, "use YYYY-MM-DD");
   return d;
-}
-
-// A summary file: columns x|frequency, t_x|recency, T, and optionally monetary|zbar|monetary_value, ID|customer_id.
-clv::Summary read_summary_file(const std::string& path, int unit_days) {
-  io::CsvReader reader(path);
-  const auto& h = reader.header();
-  auto col = [&](std::initializer_list<const char*> names) -> int {
-    for (size_t i = 0; i < h.size(); ++i)
-      for (const char* n : names)
-        if (h[i] == n) return static_cast<int>(i);
-    return -1;
-  };
-  const int cx = col({"x", "frequency"}), ct = col({"t_x", "recency"}), cT = col({"T", "t", "age"});
-  const int cm = col({"monetary", "zbar", "monetary_value"}), cid = col({"customer_id", "ID", "id"});
-  if (cx < 0 || ct < 0 || cT < 0)
-    throw Error(ErrorCode::input, "a CLV summary needs columns x (or frequency), t_x (or recency) and T", path,
-                "rename the columns, e.g. ID,x,t_x,T,zbar");
-  clv::Summary s;
-  s.unit_days = unit_days;
-  io::Record rec;
-  auto num = [&](int c) {
-    const std::string f(rec.fields.at(static_cast<size_t>(c)));
-    try {
-      size_t used = 0;
-      const double v = std::stod(f, &used);
-      if (used != f.size() || !std::isfinite(v)) throw std::invalid_argument(f);
-      return v;
-    } catch (const std::exception&) {
-      throw Error(ErrorCode::input, fmt::format("'{}' is not a number", f),
-                  fmt::format("{}:{}:{}", path, rec.line, c + 1), "summaries hold numbers only");
-    }
-  };
-  while (reader.next(rec)) {
-    if (rec.fields.size() < h.size()) continue;
-    const double x = num(cx);
-    s.customer.push_back(static_cast<uint32_t>(s.customer.size()));
-    s.x.push_back(static_cast<int32_t>(std::llround(x)));
-    s.t_x.push_back(num(ct));
-    s.T.push_back(num(cT));
-    s.monetary.push_back(cm >= 0 ? num(cm) : 0.0);
-    s.x_holdout.push_back(0);
-    s.first_day.push_back(0);
-    if (x > 0) ++s.repeaters;
-    s.repeat_days_total += s.x.back();
-    static_cast<void>(cid);
-  }
-  if (s.customer.empty()) throw Error(ErrorCode::input, "the summary has no rows", path, "");
-  return s;
 }
 
 struct Settings {
@@ -140,13 +93,23 @@ class ClvAnalysis final : public Analysis {
  public:
   [[nodiscard]] std::string_view name() const override { return "clv"; }
   [[nodiscard]] std::vector<std::string> inputs() const override { return {"orders"}; }
+  // Orders, or a summary imported with `koko import clv-summary`.
+  [[nodiscard]] std::string missing_input(store::Workspace& ws) const override {
+    return ws.columnar_rows("orders") > 0 || clv::has_stored_summary(ws) ? std::string() : std::string("orders");
+  }
   [[nodiscard]] std::vector<std::string> tables() const override {
     return {"clv_data", "clv_models", "clv_parameters", "clv_customers", "clv_frequency", "clv_tracking",
             "clv_validation", "clv_segments"};
   }
 
   void run(RunContext& ctx) const override {
-    const Settings st = read_settings(ctx.config);
+    Settings st = read_settings(ctx.config);
+    if (st.summary_file.empty() && clv::has_stored_summary(ctx.ws)) {
+      // An imported summary is fitted in its own time unit (and a year ahead unless clv.horizon says otherwise).
+      const int unit_days = ctx.ws.meta("clv_summary_unit").value_or("week") == "day" ? 1 : 7;
+      if (unit_days != st.summary.unit_days && !ctx.config.peek("clv.horizon")) st.horizon = unit_days == 7 ? 52 : 365;
+      st.summary.unit_days = st.value.unit_days = unit_days;
+    }
     try {
       run_with(ctx, st);
     } catch (const Error& e) {
@@ -167,9 +130,18 @@ class ClvAnalysis final : public Analysis {
     so.minor_per_major = std::pow(10.0, currency_digits(currency));
     clv::Summary s;
     std::vector<std::string> ids;
+    std::string source = "orders";
     if (!st.summary_file.empty()) {
-      s = read_summary_file(st.summary_file, so.unit_days);
-      for (size_t i = 0; i < s.customer.size(); ++i) ids.push_back(std::to_string(i + 1));
+      auto f = clv::read_summary(st.summary_file, so.unit_days);
+      s = std::move(f.summary);
+      ids = std::move(f.ids);
+      source = st.summary_file;
+    } else if (clv::has_stored_summary(ctx.ws)) {
+      // `koko import clv-summary`: fitted in its own time unit.
+      auto f = clv::load_stored_summary(ctx.ws);
+      s = std::move(f.summary);
+      ids = std::move(f.ids);
+      source = "imported summary";
     } else {
       const auto orders = ingest::load_orders(ctx.ws);
       ids = ingest::load_customer_ids(ctx.ws);
@@ -179,12 +151,12 @@ class ClvAnalysis final : public Analysis {
 
     ResultTable data{"clv_data", {"metric", "value"}, {}};
     auto add = [&](const char* k, Value v) { data.rows.push_back({std::string(k), std::move(v)}); };
-    add("source", st.summary_file.empty() ? std::string("orders") : st.summary_file);
+    add("source", source);
     add("unit", std::string(so.unit_days == 7 ? "week" : "day"));
     add("customers", static_cast<int64_t>(s.customer.size()));
     add("repeaters", s.repeaters);
     add("repeat_days", s.repeat_days_total);
-    if (st.summary_file.empty()) {
+    if (source == "orders") {
       add("first_order", format_date(s.first_order_day));
       add("calibration_end", format_date(s.calibration_end));
       add("holdout_end", format_date(s.holdout_end));
