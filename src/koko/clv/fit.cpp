@@ -5,6 +5,8 @@
 #include <nlopt.h>
 
 #include <algorithm>
+#include <type_traits>
+#include <utility>
 #include <array>
 #include <boost/math/special_functions/digamma.hpp>
 #include <chrono>
@@ -20,18 +22,29 @@ namespace detail {
 
 double digamma(double x) { return boost::math::digamma(x); }
 
-void check_rfm(const RfmView& d) {
+namespace {
+
+void check_sizes(const RfmView& d) {
   const size_t n = d.x.size();
   if (d.t_x.size() != n || d.T.size() != n || (!d.weight.empty() && d.weight.size() != n))
     throw Error(ErrorCode::internal, "clv: x, t_x, T and weight have different lengths");
-  for (size_t i = 0; i < n; ++i) {
-    const double w = d.weight.empty() ? 1.0 : d.weight[i];
-    if (d.x[i] < 0 || !std::isfinite(d.t_x[i]) || !std::isfinite(d.T[i]) || d.t_x[i] < 0 || d.t_x[i] > d.T[i] ||
-        (d.x[i] == 0 && d.t_x[i] != 0) || !std::isfinite(w) || w < 0)
-      throw Error(ErrorCode::input,
-                  fmt::format("row {}: x = {}, t_x = {}, T = {} is not a valid summary", i + 1, d.x[i], d.t_x[i], d.T[i]),
-                  {}, "x ≥ 0, 0 ≤ t_x ≤ T, t_x = 0 when x = 0, weights ≥ 0");
-  }
+}
+
+// One row's check; the message names the row.
+inline void check_row(const RfmView& d, size_t i) {
+  const double w = d.weight.empty() ? 1.0 : d.weight[i];
+  if (d.x[i] < 0 || !std::isfinite(d.t_x[i]) || !std::isfinite(d.T[i]) || d.t_x[i] < 0 || d.t_x[i] > d.T[i] ||
+      (d.x[i] == 0 && d.t_x[i] != 0) || !std::isfinite(w) || w < 0)
+    throw Error(ErrorCode::input,
+                fmt::format("row {}: x = {}, t_x = {}, T = {} is not a valid summary", i + 1, d.x[i], d.t_x[i], d.T[i]),
+                {}, "x ≥ 0, 0 ≤ t_x ≤ T, t_x = 0 when x = 0, weights ≥ 0");
+}
+
+}  // namespace
+
+void check_rfm(const RfmView& d) {
+  check_sizes(d);
+  for (size_t i = 0; i < d.x.size(); ++i) check_row(d, i);
 }
 
 namespace {
@@ -99,7 +112,7 @@ uint64_t bits_of(double v) {
 }  // namespace
 
 Collapsed collapse(const RfmView& d) {
-  check_rfm(d);
+  check_sizes(d);
   Collapsed c;
   const size_t n = d.x.size();
   c.input_rows = static_cast<int64_t>(n);
@@ -109,16 +122,103 @@ Collapsed collapse(const RfmView& d) {
     if (fresh) c.times.push_back(t == 0 ? 0.0 : t);
     return i;
   };
-  for (size_t i = 0; i < n; ++i) {
-    const double w = d.weight.empty() ? 1.0 : d.weight[i];
-    if (w == 0) continue;
-    const auto [xi, xfresh] = xs.intern(static_cast<uint64_t>(d.x[i]));
-    if (xfresh) {
-      c.xs.push_back(d.x[i]);
+  // Small counts index an array directly; times go through a direct-mapped cache (one multiply and a compare)
+  // in front of the interner.
+  std::vector<uint32_t> x_slot;
+  constexpr int32_t kDirectX = 1 << 16;
+  auto x_index = [&](int32_t x) {
+    if (x < kDirectX) {
+      if (static_cast<size_t>(x) >= x_slot.size()) x_slot.resize(static_cast<size_t>(x) + 1, UINT32_MAX);
+      uint32_t& slot = x_slot[static_cast<size_t>(x)];
+      if (slot == UINT32_MAX) {
+        slot = xs.intern(static_cast<uint64_t>(x)).first;
+        c.xs.push_back(x);
+        c.x_weight.push_back(0);
+      }
+      return slot;
+    }
+    const auto [xi, fresh] = xs.intern(static_cast<uint64_t>(x));
+    if (fresh) {
+      c.xs.push_back(x);
       c.x_weight.push_back(0);
     }
-    const uint32_t ti = time_index(d.t_x[i]);
-    const uint32_t Ti = time_index(d.T[i]);
+    return xi;
+  };
+  struct CacheSlot {
+    uint64_t bits = 0;
+    uint32_t index = UINT32_MAX;
+  };
+  std::vector<CacheSlot> time_cache(4096);
+  auto grid_index = [&](double t) {
+    const uint64_t b = bits_of(t);
+    auto& slot = time_cache[(b * 0x9E3779B97F4A7C15ULL) >> 52];
+    if (slot.index != UINT32_MAX && slot.bits == b) return slot.index;
+    slot = {b, time_index(t)};
+    return slot.index;
+  };
+  if (d.weight.empty()) {
+    // Unweighted (every summary from orders): one pass learns the distinct x and times, a second packs each row
+    // into a key, and a radix sort brings equal rows together — a third of the time of hashing a million rows,
+    // and the merged rows come out in (x, t_x, T) order.
+    for (size_t i = 0; i < n; ++i) {
+      check_row(d, i);
+      c.x_weight[x_index(d.x[i])] += 1;
+      grid_index(d.t_x[i]);
+      grid_index(d.T[i]);
+    }
+    c.total_weight = static_cast<double>(n);
+    auto bits = [](size_t values) {
+      int b = 1;
+      while (b < 32 && (size_t{1} << b) < values) ++b;
+      return b;
+    };
+    const int bx = bits(c.xs.size()), bt = bits(c.times.size()), total = bx + 2 * bt;
+    auto merge = [&](auto& keys) {
+      using Key = typename std::decay_t<decltype(keys)>::value_type;
+      for (size_t i = 0; i < n; ++i)
+        keys[i] = static_cast<Key>((Key{x_index(d.x[i])} << (2 * bt)) | (Key{grid_index(d.t_x[i])} << bt) |
+                                   Key{grid_index(d.T[i])});
+      std::vector<Key> tmp(n);
+      constexpr int kDigit = 11;
+      constexpr size_t kBuckets = size_t{1} << kDigit;
+      std::vector<size_t> count(kBuckets);
+      for (int shift = 0; shift < total; shift += kDigit) {
+        std::fill(count.begin(), count.end(), 0);
+        for (const Key k : keys) ++count[(k >> shift) & (kBuckets - 1)];
+        size_t at = 0;
+        for (auto& b : count) at += std::exchange(b, at);
+        for (const Key k : keys) tmp[count[(k >> shift) & (kBuckets - 1)]++] = k;
+        keys.swap(tmp);
+      }
+      const Key tmask = static_cast<Key>((Key{1} << bt) - 1);
+      for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && keys[j] == keys[i]) ++j;
+        const Key k = keys[i];
+        c.rows.push_back({static_cast<uint32_t>(k >> (2 * bt)), static_cast<uint32_t>((k >> bt) & tmask),
+                          static_cast<uint32_t>(k & tmask), static_cast<double>(j - i)});
+        i = j;
+      }
+    };
+    if (total <= 32) {
+      std::vector<uint32_t> keys(n);
+      merge(keys);
+    } else if (total <= 64) {
+      std::vector<uint64_t> keys(n);
+      merge(keys);
+    } else {
+      for (size_t i = 0; i < n; ++i)
+        c.rows.push_back({x_index(d.x[i]), grid_index(d.t_x[i]), grid_index(d.T[i]), 1.0});
+    }
+    return c;
+  }
+  for (size_t i = 0; i < n; ++i) check_row(d, i);
+  for (size_t i = 0; i < n; ++i) {
+    const double w = d.weight[i];
+    if (w == 0) continue;
+    const uint32_t xi = x_index(d.x[i]);
+    const uint32_t ti = grid_index(d.t_x[i]);
+    const uint32_t Ti = grid_index(d.T[i]);
     c.x_weight[xi] += w;
     c.total_weight += w;
     // 20 + 22 + 22 bits; beyond that, rows are simply not merged.
