@@ -7,6 +7,7 @@
 // v = log(min(α,β)+u), where the integrand is log-concave.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "koko/clv/detail.hpp"
 
@@ -20,14 +21,54 @@ struct LogF {
   double d[4] = {};   // derivatives w.r.t. r, α, s, β
 };
 
+// The series' coefficients depend on x (and the parameters) but not on the row's time: within one likelihood
+// evaluation they are computed once per distinct x and extended on demand, so a row's series is multiply-adds
+// without divisions. c[k] = Π_{j≤k} (o+j−1)/(A+j); ho[k], ha[k] = c[k] times the harmonic sums that the r, s
+// derivatives need.
+struct SeriesCoefficients {
+  double o = 0, A = 0, Ho = 0, HA = 0, logA = 0;
+  std::vector<double> c{1.0}, ho{0.0}, ha{0.0};
+  void reset(double o_, double A_) {
+    o = o_, A = A_, Ho = 0, HA = 0, logA = std::log(A_);
+    c.assign(1, 1.0);
+    ho.assign(1, 0.0);
+    ha.assign(1, 0.0);
+  }
+  void extend() {
+    const size_t k = c.size();
+    Ho += 1.0 / (o + static_cast<double>(k) - 1);
+    HA += 1.0 / (A + static_cast<double>(k));
+    const double ck = c.back() * (o + static_cast<double>(k) - 1) / (A + static_cast<double>(k));
+    c.push_back(ck);
+    ho.push_back(ck * Ho);
+    ha.push_back(ck * HA);
+  }
+};
+
 // log F(τ) by the Euler-transformed series; y = |α−β|/(max(α,β)+τ) ≤ kSeriesMax.
-LogF log_tail_series(double r, double al, double s, double be, double x, double tau) {
+// logs: log(α+τ) and log(β+τ) when the caller has them (cached with the coefficients), else null.
+LogF log_tail_series(double r, double al, double s, double be, double x, double tau,
+                     SeriesCoefficients* cached = nullptr, const double* logs = nullptr) {
   const double p = r + x, A = r + s + x;
   const bool a_ge_b = al >= be;
   const double o = a_ge_b ? p : s + 1;  // the series' upper parameter
   const double y = a_ge_b ? (al - be) / (al + tau) : (be - al) / (be + tau);
   double term = 1, S = 1, So = 0, SA = 0, Sy = 0, Ho = 0, HA = 0;
-  if (y > 0) {
+  if (y > 0 && cached != nullptr) {
+    auto& cf = *cached;
+    double yk = 1;
+    for (size_t k = 1; k < 2000; ++k) {
+      if (k == cf.c.size()) cf.extend();
+      yk *= y;
+      term = cf.c[k] * yk;
+      S += term;
+      So += cf.ho[k] * yk;
+      SA += cf.ha[k] * yk;
+      Sy += static_cast<double>(k) * term;
+      if (term < 1e-17 * S) break;
+    }
+    Sy /= y;
+  } else if (y > 0) {
     for (int k = 1; k < 2000; ++k) {
       Ho += 1.0 / (o + k - 1);
       HA += 1.0 / (A + k);
@@ -40,16 +81,17 @@ LogF log_tail_series(double r, double al, double s, double be, double x, double 
     }
     Sy /= y;
   }
-  const double la = std::log(al + tau), lb = std::log(be + tau);
+  const double la = logs ? logs[0] : std::log(al + tau), lb = logs ? logs[1] : std::log(be + tau);
+  const double logA = cached ? cached->logA : std::log(A);
   LogF f;
   if (a_ge_b) {
-    f.v = -p * la - s * lb + std::log(S) - std::log(A);
+    f.v = -p * la - s * lb + std::log(S) - logA;
     f.d[0] = -la + (So - SA) / S - 1 / A;
     f.d[2] = -lb - SA / S - 1 / A;
     f.d[1] = -p / (al + tau) + Sy / S * (be + tau) / ((al + tau) * (al + tau));
     f.d[3] = -s / (be + tau) - Sy / S / (al + tau);
   } else {
-    f.v = -(s + 1) * lb + (1 - p) * la + std::log(S) - std::log(A);
+    f.v = -(s + 1) * lb + (1 - p) * la + std::log(S) - logA;
     f.d[0] = -la - SA / S - 1 / A;
     f.d[2] = -lb + (So - SA) / S - 1 / A;
     f.d[1] = (1 - p) / (al + tau) - Sy / S / (be + tau);
@@ -144,11 +186,13 @@ LogF log_integral_quadrature(double r, double al, double s, double be, double x,
 }
 
 // log I and its derivatives for one row.
-LogF log_integral(double r, double al, double s, double be, double x, double tx, double T) {
+// logs (optional): log(α+t_x), log(β+t_x), log(α+T), log(β+T).
+LogF log_integral(double r, double al, double s, double be, double x, double tx, double T,
+                  SeriesCoefficients* cached = nullptr, const double* logs = nullptr) {
   const double y = std::fabs(al - be) / (std::max(al, be) + tx);
   if (y <= kSeriesMax) {
-    const LogF a = log_tail_series(r, al, s, be, x, tx);
-    const LogF b = log_tail_series(r, al, s, be, x, T);
+    const LogF a = log_tail_series(r, al, s, be, x, tx, cached, logs);
+    const LogF b = log_tail_series(r, al, s, be, x, T, cached, logs ? logs + 2 : nullptr);
     const double ratio = std::exp(b.v - a.v);
     if (ratio < 0.9) {
       LogF f;
@@ -175,10 +219,18 @@ LogLik pareto_nbd_loglik(const Collapsed& c) {
       if (g) d[0] += c.x_weight[k] * (digamma(r + c.xs[k]) - psi_r);
     }
     const double ls = std::log(s);
+    // Per evaluation: the logs of each distinct time, and each distinct x's series coefficients (built lazily).
+    std::vector<double> la(c.times.size()), lb(c.times.size());
+    for (size_t i = 0; i < c.times.size(); ++i) {
+      la[i] = std::log(al + c.times[i]);
+      lb[i] = std::log(be + c.times[i]);
+    }
+    std::vector<SeriesCoefficients> series(c.xs.size());
+    std::vector<char> ready(c.xs.size(), 0);
     for (const auto& row : c.rows) {
       const double x = c.xs[row.xi], tx = c.times[row.txi], T = c.times[row.Ti];
       const double p = r + x;
-      const double laT = std::log(al + T), lbT = std::log(be + T);
+      const double laT = la[row.Ti], lbT = lb[row.Ti];
       const double lP = -p * laT - s * lbT;
       if (tx >= T) {  // no interval in which the customer could have dropped out unseen
         ll += row.w * lP;
@@ -188,12 +240,20 @@ LogLik pareto_nbd_loglik(const Collapsed& c) {
         d[3] -= row.w * s / (be + T);
         continue;
       }
-      const LogF I = log_integral(r, al, s, be, x, tx, T);
+      if (!ready[row.xi]) {
+        series[row.xi].reset(al >= be ? p : s + 1, r + s + x);
+        ready[row.xi] = 1;
+      }
+      const double logs[4] = {la[row.txi], lb[row.txi], laT, lbT};
+      const LogF I = log_integral(r, al, s, be, x, tx, T, &series[row.xi], logs);
       const double lI = ls + I.v;
-      const double lJ = log_add(lP, lI);
+      // log(e^lP + e^lI) and the two shares of the sum from one exp.
+      const double diff = lP - lI, e = std::exp(-std::fabs(diff));
+      const double lJ = std::max(lP, lI) + std::log1p(e);
       ll += row.w * lJ;
       if (!g) continue;
-      const double wP = std::exp(lP - lJ), wI = std::exp(lI - lJ);
+      const double big = 1.0 / (1.0 + e), small = e * big;
+      const double wP = diff >= 0 ? big : small, wI = diff >= 0 ? small : big;
       d[0] += row.w * (wP * -laT + wI * I.d[0]);
       d[1] += row.w * (wP * -p / (al + T) + wI * I.d[1]);
       d[2] += row.w * (wP * -lbT + wI * (1 / s + I.d[2]));
