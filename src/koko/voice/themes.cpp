@@ -1,8 +1,8 @@
 // Themes: TF-IDF → NMF (NNDSVD start, HALS updates) → NPMI coherence over k → one best theme per document.
 #include "koko/voice/themes.hpp"
 
-#include <eigen3/Eigen/Dense>
-#include <eigen3/Eigen/SparseCore>
+#include <Eigen/Dense>
+#include <Eigen/SparseCore>
 
 #include <fmt/format.h>
 
