@@ -294,3 +294,44 @@ TEST_F(GeneratedFile, LateDisorderIsRecountedByReadingTheFileAgain) {
   const fs::path f = temp_file("late.csv", csv);
   EXPECT_EQ(sorted_lines(run(f, false)), expected(rows));
 }
+
+// The store re-read aggregates each chunk on several threads, each owning a range of customer keys: the result
+// must be the serial one, field for field, with disorder and returns and guests mixed in.
+TEST(KeyedAggregator, ThreadsGiveTheSerialResult) {
+  constexpr uint32_t kCustomers = 100'000;
+  std::mt19937_64 rng(7);
+  std::vector<uint32_t> key;
+  std::vector<koko::Day> day;
+  std::vector<int64_t> amount;
+  for (int i = 0; i < 300'000; ++i) {
+    const uint64_t r = rng();
+    key.push_back(r % 97 == 0 ? UINT32_MAX : static_cast<uint32_t>(r % kCustomers));
+    day.push_back(static_cast<koko::Day>(19000 + i / 500 - ((r >> 20) % 50 == 0 ? 30 : 0)));
+    amount.push_back((r >> 32) % 13 == 0 ? -500 : static_cast<int64_t>((r >> 40) % 10000));
+  }
+  koko::features::KeyedAggregator serial(kCustomers, 19400, 1), parallel(kCustomers, 19400, 2);
+  for (size_t b = 0; b < key.size(); b += 100'000) {
+    const size_t e = std::min(key.size(), b + 100'000);
+    for (auto* a : {&serial, &parallel})
+      a->add(std::span(key).subspan(b, e - b), std::span(day).subspan(b, e - b),
+             std::span(amount).subspan(b, e - b));
+  }
+  EXPECT_EQ(serial.max_day(), parallel.max_day());
+  EXPECT_EQ(serial.in_date_order(), parallel.in_date_order());
+  EXPECT_FALSE(serial.in_date_order());
+  const auto& s = serial.aggs();
+  const auto& p = parallel.aggs();
+  ASSERT_EQ(s.size(), p.size());
+  size_t buyers = 0;
+  for (size_t k = 0; k < s.size(); ++k) {
+    ASSERT_EQ(s[k].first, p[k].first) << k;
+    ASSERT_EQ(s[k].last, p[k].last) << k;
+    ASSERT_EQ(s[k].purchase_days, p[k].purchase_days) << k;
+    ASSERT_EQ(s[k].orders, p[k].orders) << k;
+    ASSERT_EQ(s[k].net, p[k].net) << k;
+    ASSERT_EQ(s[k].flags, p[k].flags) << k;
+    buyers += (s[k].flags & koko::features::kHasPurchase) ? 1 : 0;
+  }
+  EXPECT_GT(buyers, 80'000u);  // two thirds of the rows are on or before the as-of date
+  EXPECT_LT(buyers, size_t{kCustomers});
+}

