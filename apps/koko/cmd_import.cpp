@@ -12,9 +12,10 @@
 namespace koko::cli {
 
 void add_import(CLI::App& app, GlobalOptions& g) {
-  auto* cmd = app.add_subcommand("import", "Import orders, customers, a survey or a CLV summary into the workspace (one transaction)");
+  auto* cmd = app.add_subcommand(
+      "import", "Import orders, customers, a survey or a CLV summary into the workspace (one transaction)");
   static std::string kind, file, preset, on_error = "fail", rejects = "rejects.csv", date_format, encoding, currency,
-      unit = "week";
+                                         unit = "week";
   static std::vector<std::string> maps;
   static bool replace = false;
   cmd->add_option("KIND", kind, "What the file holds")

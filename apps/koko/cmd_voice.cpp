@@ -8,8 +8,8 @@
 #include "commands.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
-#include "koko/core/progress.hpp"
 #include "koko/core/output_file.hpp"
+#include "koko/core/progress.hpp"
 #include "koko/io/fields.hpp"
 #include "koko/voice/insights.hpp"
 #include "koko/voice/texts.hpp"
@@ -337,8 +337,8 @@ void print_quote(const voice::Quote& q) {
 }
 
 void add_voice_themes(CLI::App& voice, GlobalOptions& g) {
-  auto* cmd = voice.add_subcommand(
-      "themes", "Find themes in the stored texts (NMF; the number chosen by coherence) with quotes");
+  auto* cmd = voice.add_subcommand("themes",
+                                   "Find themes in the stored texts (NMF; the number chosen by coherence) with quotes");
   static size_t k = 0, k_min = 4, k_max = 12;
   static double min_share = 0.4;
   static std::string lang, codebook, export_codebook;
@@ -348,8 +348,9 @@ void add_voice_themes(CLI::App& voice, GlobalOptions& g) {
   cmd->add_option("--k-max", k_max, "Most themes to try (default 12)");
   cmd->add_option("--lang", lang, "Only en or ja texts")->check(CLI::IsMember({"en", "ja"}));
   cmd->add_option("--min-share", min_share, "Flag texts whose best theme holds less of their weight (default 0.4)");
-  cmd->add_option("--codebook", codebook, "A codebook CSV (name, description, terms): kept in the workspace; "
-                                          "themes whose top terms match an entry take its name");
+  cmd->add_option("--codebook", codebook,
+                  "A codebook CSV (name, description, terms): kept in the workspace; "
+                  "themes whose top terms match an entry take its name");
   cmd->add_option("--export-codebook", export_codebook, "Write the themes as a codebook CSV to edit by hand");
   cmd->add_option("--threads", threads, "Fits in parallel (default: every core)");
   cmd->footer(
@@ -359,8 +360,7 @@ void add_voice_themes(CLI::App& voice, GlobalOptions& g) {
   cmd->callback([&g] {
     g.run = [&g] {
       if (k_min > k_max)
-        throw Error(ErrorCode::usage, fmt::format("--k-min {} is above --k-max {}", k_min, k_max), {},
-                    "swap them");
+        throw Error(ErrorCode::usage, fmt::format("--k-min {} is above --k-max {}", k_min, k_max), {}, "swap them");
       voice::ThemeRunOptions opt;
       opt.themes.k = k;
       opt.themes.k_min = k_min;
@@ -394,7 +394,8 @@ void add_voice_themes(CLI::App& voice, GlobalOptions& g) {
                    t.name.empty() ? "" : "  (" + t.label + ")");
         fmt::print("      {} texts ({:.1f} %), {} customers, {} low-confidence\n",
                    format_count(static_cast<int64_t>(t.texts)), t.share * 100,
-                   format_count(static_cast<int64_t>(t.customers)), format_count(static_cast<int64_t>(t.low_confidence)));
+                   format_count(static_cast<int64_t>(t.customers)),
+                   format_count(static_cast<int64_t>(t.low_confidence)));
         fmt::print("      {}\n", fmt::join(t.terms, ", "));
         for (const auto& q : t.quotes) print_quote(q);
       }
@@ -408,8 +409,9 @@ void add_voice_themes(CLI::App& voice, GlobalOptions& g) {
 }
 
 void add_voice_contrast(CLI::App& voice, GlobalOptions& g) {
-  auto* cmd = voice.add_subcommand("contrast", "Words, phrases and themes that set one group of texts apart "
-                                               "(log-odds with an informative Dirichlet prior)");
+  auto* cmd = voice.add_subcommand("contrast",
+                                   "Words, phrases and themes that set one group of texts apart "
+                                   "(log-odds with an informative Dirichlet prior)");
   static voice::ContrastRequest req;
   static std::string unit, out;
   cmd->add_option("--group", req.group,
@@ -479,12 +481,13 @@ void add_voice_core(CLI::App& voice, GlobalOptions& g) {
         return 0;
       }
       for (const auto& it : r.items) {
-        fmt::print("\n{} {}: {:.0f} % of core customers express it vs {:.0f} % of others (z {:.1f})\n", it.kind,
-                   it.key, it.core_share * 100, it.other_share * 100, it.z);
+        fmt::print("\n{} {}: {:.0f} % of core customers express it vs {:.0f} % of others (z {:.1f})\n", it.kind, it.key,
+                   it.core_share * 100, it.other_share * 100, it.z);
         if (it.median_days)
-          fmt::print("      first expressed a median of {:.0f} days after the first purchase (quartiles {:.0f}–{:.0f}; "
-                     "{} customers)\n",
-                     *it.median_days, *it.p25_days, *it.p75_days, it.dated);
+          fmt::print(
+              "      first expressed a median of {:.0f} days after the first purchase (quartiles {:.0f}–{:.0f}; "
+              "{} customers)\n",
+              *it.median_days, *it.p25_days, *it.p75_days, it.dated);
         for (const auto& q : it.quotes) print_quote(q);
       }
       if (!r.reach.empty()) {
@@ -493,8 +496,8 @@ void add_voice_core(CLI::App& voice, GlobalOptions& g) {
         for (size_t i = 0; i < std::min<size_t>(12, r.reach.size()); ++i) {
           const auto& x = r.reach[i];
           if (x.numeric)
-            fmt::print("  {:<24} {:<22} mean {:.1f} vs {:.1f} (d {:+.2f}, z {:+.1f})\n", x.attribute, "", x.mean_reached,
-                       x.mean_not_reached, x.effect, x.z);
+            fmt::print("  {:<24} {:<22} mean {:.1f} vs {:.1f} (d {:+.2f}, z {:+.1f})\n", x.attribute, "",
+                       x.mean_reached, x.mean_not_reached, x.effect, x.z);
           else
             fmt::print("  {:<24} {:<22} {:>5.1f} % vs {:>5.1f} %, reach rate {:.0f} % (lift {:.2f}, z {:+.1f}; n {})\n",
                        x.attribute, x.level, x.reached_share * 100, x.not_reached_share * 100, x.reach_rate * 100,
@@ -509,7 +512,9 @@ void add_voice_core(CLI::App& voice, GlobalOptions& g) {
 }  // namespace
 
 void add_voice(CLI::App& app, GlobalOptions& g) {
-  auto* voice = app.add_subcommand("voice", "Voice of the customer: import texts, user dictionary, sentiment, search, themes, contrast, core experience");
+  auto* voice = app.add_subcommand(
+      "voice",
+      "Voice of the customer: import texts, user dictionary, sentiment, search, themes, contrast, core experience");
   voice->require_subcommand(1);
   add_voice_import(*voice, g);
   add_voice_dict(*voice, g);

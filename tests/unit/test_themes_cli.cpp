@@ -195,8 +195,7 @@ TEST(ThemesCli, CodebookRoundTrip) {
   for (size_t i = 1; i < book.size(); ++i) {
     const bool discovery = contains(book[i][2], "discovering");
     edited += (discovery ? std::string("Finding new music") : book[i][0]) + "," +
-              (discovery ? "Customers discover artists and genres through samples" : "") + ",\"" + book[i][2] +
-              "\"\n";
+              (discovery ? "Customers discover artists and genres through samples" : "") + ",\"" + book[i][2] + "\"\n";
   }
   write_text(d.path / "mine.csv", edited);
   r = koko(d, {"voice", "themes", "--k", "6", "--codebook", "mine.csv"});
@@ -215,8 +214,8 @@ TEST(ThemesCli, CodebookRoundTrip) {
 TEST(ThemesCli, BadInput) {
   TempDir d;
   // 30 texts over 10 words, each word in 9 of them.
-  const char* words[] = {"shipping", "packaging", "price", "discount", "search", "checkout", "gift", "jazz",
-                         "imports", "refund"};
+  const char* words[] = {"shipping", "packaging", "price", "discount", "search",
+                         "checkout", "gift",      "jazz",  "imports",  "refund"};
   std::string csv = "id,kind,text\n";
   for (int i = 0; i < 30; ++i)
     csv += "T" + std::to_string(i) + "," + (i < 28 ? "a" : "b") + "," + words[i % 10] + " " + words[(i + 3) % 10] +

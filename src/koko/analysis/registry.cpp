@@ -17,13 +17,8 @@ const Analysis& experiment_analysis();  // experiment/analysis.cpp
 
 const std::vector<const Analysis*>& registry() {
   static const std::vector<const Analysis*> all = {
-      &overview_analysis(),
-      &market_analysis(),
-      &segment_analysis(),
-      &clv_analysis(),
-      &voice_analysis(),
-      &themes_analysis(),
-      &experiment_analysis(),
+      &overview_analysis(), &market_analysis(), &segment_analysis(),    &clv_analysis(),
+      &voice_analysis(),    &themes_analysis(), &experiment_analysis(),
   };
   return all;
 }

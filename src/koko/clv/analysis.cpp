@@ -3,13 +3,14 @@
 //   clv.unit = week|day, clv.calibration_end = DATE, clv.holdout_end = DATE, clv.models = [..], clv.model = primary,
 //   clv.horizon (units; default one year), clv.discount_rate, clv.margin, clv.horizon_years, clv.summary_file,
 //   clv.segments_table (a result table with customer_id and segment columns).
+#include "koko/analysis/analysis.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 
-#include "koko/analysis/analysis.hpp"
 #include "koko/clv/clv.hpp"
 #include "koko/clv/summary_file.hpp"
 #include "koko/core/error.hpp"

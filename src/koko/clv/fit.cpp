@@ -5,13 +5,13 @@
 #include <nlopt.h>
 
 #include <algorithm>
-#include <type_traits>
-#include <utility>
 #include <array>
 #include <boost/math/special_functions/digamma.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include "koko/clv/detail.hpp"
 #include "koko/core/error.hpp"
@@ -207,8 +207,7 @@ Collapsed collapse(const RfmView& d) {
       std::vector<uint64_t> keys(n);
       merge(keys);
     } else {
-      for (size_t i = 0; i < n; ++i)
-        c.rows.push_back({x_index(d.x[i]), grid_index(d.t_x[i]), grid_index(d.T[i]), 1.0});
+      for (size_t i = 0; i < n; ++i) c.rows.push_back({x_index(d.x[i]), grid_index(d.t_x[i]), grid_index(d.T[i]), 1.0});
     }
     return c;
   }

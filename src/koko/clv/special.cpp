@@ -1,7 +1,7 @@
 // Quadrature rules and the one special function the closed-form DERT needs.
+#include <Eigen/Eigenvalues>
 #include <boost/math/quadrature/exp_sinh.hpp>
 #include <cmath>
-#include <Eigen/Eigenvalues>
 
 #include "koko/clv/detail.hpp"
 #include "koko/core/error.hpp"

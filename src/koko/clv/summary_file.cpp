@@ -1,10 +1,10 @@
 // CLV summary files: read and check every row, store as the columnar table clv_summary, read back.
 #include "koko/clv/summary_file.hpp"
 
+#include <fast_float/fast_float.h>
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fast_float/fast_float.h>
 #include <optional>
 #include <unordered_set>
 

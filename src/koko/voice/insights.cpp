@@ -87,7 +87,7 @@ struct Features {
   TextLang lang = TextLang::en;
   std::vector<size_t> texts;  // index into the text rows, in id order
   DocTermMatrix counts;
-  std::vector<std::string> label;          // display form of each feature
+  std::vector<std::string> label;            // display form of each feature
   std::vector<std::vector<uint32_t>> terms;  // the stored term ids each feature is made of
   size_t words = 0;                          // features [0, words) are words, the rest phrases
 };
@@ -208,14 +208,14 @@ ThemesOutcome find_themes(store::Workspace& ws, const ThemeRunOptions& opt) {
   const auto bodies = load_bodies(ws);
   const auto codebook = load_codebook(ws);
   ThemesOutcome out;
-  ResultTable themes{"voice_themes",
-                     {"lang", "theme", "label", "name", "description", "texts", "share", "customers",
-                      "low_confidence", "terms"},
-                     {}};
+  ResultTable themes{
+      "voice_themes",
+      {"lang", "theme", "label", "name", "description", "texts", "share", "customers", "low_confidence", "terms"},
+      {}};
   ResultTable coherence{"voice_theme_k", {"lang", "k", "coherence", "chosen"}, {}};
   ResultTable quotes{"voice_quotes",
-                     {"lang", "theme", "label", "rank", "text", "text_id", "customer_id", "date", "source",
-                      "sentiment", "weight", "share", "low_confidence", "quote", "also"},
+                     {"lang", "theme", "label", "rank", "text", "text_id", "customer_id", "date", "source", "sentiment",
+                      "weight", "share", "low_confidence", "quote", "also"},
                      {}};
   std::vector<std::string> errors;
   for (const auto lang : {TextLang::en, TextLang::ja}) {
@@ -230,8 +230,10 @@ ThemesOutcome find_themes(store::Workspace& ws, const ThemeRunOptions& opt) {
     }
     std::vector<uint32_t> kept;
     auto vocab = opt.vocab;
-    // Small corpora keep words seen twice; min_df never exceeds a hundredth of the texts.
-    vocab.min_df = std::clamp<uint32_t>(static_cast<uint32_t>(f.texts.size() / 100), 2, opt.vocab.min_df);
+    // Small corpora keep words seen twice: min_df is at most a hundredth of the texts, and never below 2 unless
+    // the setting itself is lower.
+    const auto hundredth = static_cast<uint32_t>(f.texts.size() / 100);
+    vocab.min_df = std::max(std::min(hundredth, opt.vocab.min_df), std::min<uint32_t>(2, opt.vocab.min_df));
     const DocTermMatrix weights = tfidf(f.counts, vocab, kept);
     if (weights.features == 0) {
       errors.push_back(fmt::format(
@@ -400,12 +402,11 @@ ThemesOutcome find_themes(store::Workspace& ws, const ThemeRunOptions& opt) {
         const size_t d = m[r];
         const auto& row = rows[f.texts[d]];
         const auto& a = assigned[d];
-        quotes.rows.push_back({code, static_cast<int64_t>(t + 1), summary[t].name.empty() ? summary[t].label
-                                                                                           : summary[t].name,
-                               static_cast<int64_t>(r + 1), row.id, row.text_id, row.customer_id, row.date,
-                               row.source, sentiment_name(row.label), static_cast<double>(a.weight),
-                               static_cast<double>(a.share), static_cast<int64_t>(a.low_confidence),
-                               best_sentence(d, static_cast<uint32_t>(t)), also_of(d, t)});
+        quotes.rows.push_back(
+            {code, static_cast<int64_t>(t + 1), summary[t].name.empty() ? summary[t].label : summary[t].name,
+             static_cast<int64_t>(r + 1), row.id, row.text_id, row.customer_id, row.date, row.source,
+             sentiment_name(row.label), static_cast<double>(a.weight), static_cast<double>(a.share),
+             static_cast<int64_t>(a.low_confidence), best_sentence(d, static_cast<uint32_t>(t)), also_of(d, t)});
       }
     }
     for (auto& s : summary) {
@@ -417,9 +418,9 @@ ThemesOutcome find_themes(store::Workspace& ws, const ThemeRunOptions& opt) {
     out.languages.push_back(std::move(tl));
   }
   if (out.languages.empty()) {
-    if (!errors.empty()) throw Error(ErrorCode::input, errors.front(), {}, "import more texts, or lower voice.themes_min_df");
-    throw Error(ErrorCode::input,
-                out.notes.empty() ? std::string("no texts to find themes in") : out.notes.front(), {},
+    if (!errors.empty())
+      throw Error(ErrorCode::input, errors.front(), {}, "import more texts, or lower voice.themes_min_df");
+    throw Error(ErrorCode::input, out.notes.empty() ? std::string("no texts to find themes in") : out.notes.front(), {},
                 "import more texts (themes need at least " + std::to_string(opt.min_texts) + " per language)");
   }
   for (auto& e : errors) out.notes.push_back(std::move(e));
@@ -442,8 +443,8 @@ std::vector<CodebookEntry> read_codebook(const fs::path& file) {
   };
   const auto c_name = column("name"), c_desc = column("description"), c_terms = column("terms");
   if (!c_name || !c_terms)
-    throw Error(ErrorCode::input, "a codebook needs name and terms columns (and optionally description)",
-                file.string(), fmt::format("its columns: {}", fmt::join(header, ", ")));
+    throw Error(ErrorCode::input, "a codebook needs name and terms columns (and optionally description)", file.string(),
+                fmt::format("its columns: {}", fmt::join(header, ", ")));
   std::vector<CodebookEntry> out;
   io::Record r;
   while (records->next(r)) {
@@ -602,10 +603,10 @@ std::vector<std::string> group_values(store::Workspace& ws, const std::vector<Te
   }
   if (lg == "source" || lg == "lang" || lg == "place" || lg == "rating") {
     for (size_t i = 0; i < rows.size(); ++i)
-      out[i] = lg == "source" ? rows[i].source
-               : lg == "lang" ? rows[i].lang
+      out[i] = lg == "source"  ? rows[i].source
+               : lg == "lang"  ? rows[i].lang
                : lg == "place" ? rows[i].place
-               : (rows[i].rating ? format_rating(*rows[i].rating) : "");
+                               : (rows[i].rating ? format_rating(*rows[i].rating) : "");
     return out;
   }
   bool found = false;
@@ -701,11 +702,11 @@ ContrastOutcome contrast(store::Workspace& ws, const ContrastRequest& req) {
   }
   for (int s : side) (s == 0 ? out.texts_a : out.texts_b) += s >= 0 ? 1 : 0;
   if (out.texts_a < req.min_texts || out.texts_b < req.min_texts)
-    throw Error(ErrorCode::input,
-                fmt::format("too few texts to compare: {} = '{}' has {}, {} has {} (at least {} each)", req.group,
-                            out.a, out.texts_a, out.b.empty() ? "the rest" : "'" + out.b + "'", out.texts_b,
-                            req.min_texts),
-                {}, fmt::format("choose groups with more texts (values: {})", counts_text()));
+    throw Error(
+        ErrorCode::input,
+        fmt::format("too few texts to compare: {} = '{}' has {}, {} has {} (at least {} each)", req.group, out.a,
+                    out.texts_a, out.b.empty() ? "the rest" : "'" + out.b + "'", out.texts_b, req.min_texts),
+        {}, fmt::format("choose groups with more texts (values: {})", counts_text()));
   if (out.b.empty()) out.b = "rest";
 
   std::unordered_map<int64_t, size_t> index_of;
@@ -781,10 +782,10 @@ ContrastOutcome contrast(store::Workspace& ws, const ContrastRequest& req) {
       units[u->second].texts[side[it->second]] += 1;
     }
   }
-  ResultTable table{"voice_contrast",
-                    {"group", "a", "b", "side", "unit", "key", "count_a", "count_b", "share_a", "share_b", "delta",
-                     "z"},
-                    {}};
+  ResultTable table{
+      "voice_contrast",
+      {"group", "a", "b", "side", "unit", "key", "count_a", "count_b", "share_a", "share_b", "delta", "z"},
+      {}};
   for (const std::string kind : {"term", "phrase", "theme"}) {
     std::vector<double> a, b;
     std::vector<size_t> idx;

@@ -27,20 +27,20 @@ struct ThemeRunOptions {
   VocabularyOptions vocab{3, 0.5};
   uint64_t phrase_min_count = 5;  // phrases (adjacent content words, by LLR) become features beside words
   size_t phrases = 200;
-  double min_share = 0.4;  // a text whose best theme holds less of its weight is flagged low-confidence
+  double min_share = 0.4;   // a text whose best theme holds less of its weight is flagged low-confidence
   double also_share = 0.3;  // other themes holding at least this share are listed with the text (a text may
                             // express more than one theme; the core experience counts them)
-  size_t min_texts = 20;   // a language with fewer texts gets no themes (said in the outcome)
-  std::string lang;        // only this language; default every language with enough texts
+  size_t min_texts = 20;    // a language with fewer texts gets no themes (said in the outcome)
+  std::string lang;         // only this language; default every language with enough texts
 };
 
 struct ThemeSummary {
   std::string lang;
-  uint32_t theme = 0;  // 1-based within its language
-  std::string label;   // built from its top terms and phrases
+  uint32_t theme = 0;             // 1-based within its language
+  std::string label;              // built from its top terms and phrases
   std::string name, description;  // from the codebook, when an entry matches
   uint64_t texts = 0, customers = 0, low_confidence = 0;
-  double share = 0;  // of the language's texts
+  double share = 0;                // of the language's texts
   std::vector<std::string> terms;  // top terms and phrases, strongest first
   std::vector<Quote> quotes;       // three representative quotes (distinct customers where possible)
 };
@@ -113,7 +113,7 @@ ContrastOutcome contrast(store::Workspace& ws, const ContrastRequest& req);
 // ---- Core experience -----------------------------------------------------------------------------------------
 
 struct CoreExperienceOptions {
-  double min_z = 1.96;         // distinctive of core customers at about 95 %
+  double min_z = 1.96;  // distinctive of core customers at about 95 %
   size_t themes = 3, phrases = 5;
   uint64_t min_core_texts = 5;
 };

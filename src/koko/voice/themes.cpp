@@ -1,11 +1,10 @@
 // Themes: TF-IDF → NMF (NNDSVD start, HALS updates) → NPMI coherence over k → one best theme per document.
 #include "koko/voice/themes.hpp"
 
-#include <Eigen/Dense>
-#include <Eigen/SparseCore>
-
 #include <fmt/format.h>
 
+#include <Eigen/Dense>
+#include <Eigen/SparseCore>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -296,10 +295,10 @@ ThemeChoice choose_themes(const DocTermMatrix& weights, const DocTermMatrix& cou
   std::vector<size_t> ks;
   if (opt.k > 0) {
     if (opt.k > cap)
-      throw Error(ErrorCode::usage,
-                  fmt::format("{} themes asked of {} texts with {} distinct terms", opt.k, weights.docs(),
-                              weights.features),
-                  {}, fmt::format("use --k {} or fewer", cap));
+      throw Error(
+          ErrorCode::usage,
+          fmt::format("{} themes asked of {} texts with {} distinct terms", opt.k, weights.docs(), weights.features),
+          {}, fmt::format("use --k {} or fewer", cap));
     ks.push_back(opt.k);
   } else {
     for (size_t k = std::max<size_t>(opt.k_min, 1); k <= std::min(opt.k_max, cap); ++k) ks.push_back(k);
@@ -325,9 +324,8 @@ ThemeChoice choose_themes(const DocTermMatrix& weights, const DocTermMatrix& cou
       }
     }
   };
-  const unsigned threads =
-      std::min<unsigned>(opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency()),
-                         static_cast<unsigned>(ks.size()));
+  const unsigned threads = std::min<unsigned>(
+      opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency()), static_cast<unsigned>(ks.size()));
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
   work();
@@ -437,9 +435,9 @@ std::vector<ReachRow> reach_table(std::span<const AttributeColumn> attributes, s
       const double m0 = s[0] / static_cast<double>(n[0]), m1 = s[1] / static_cast<double>(n[1]);
       const double v0 = (s2[0] - static_cast<double>(n[0]) * m0 * m0) / static_cast<double>(n[0] - 1);
       const double v1 = (s2[1] - static_cast<double>(n[1]) * m1 * m1) / static_cast<double>(n[1] - 1);
-      const double pooled = std::sqrt(std::max(0.0, ((static_cast<double>(n[0]) - 1) * v0 +
-                                                     (static_cast<double>(n[1]) - 1) * v1) /
-                                                        static_cast<double>(n[0] + n[1] - 2)));
+      const double pooled =
+          std::sqrt(std::max(0.0, ((static_cast<double>(n[0]) - 1) * v0 + (static_cast<double>(n[1]) - 1) * v1) /
+                                      static_cast<double>(n[0] + n[1] - 2)));
       r.mean_reached = m0, r.mean_not_reached = m1;
       r.effect = pooled > 0 ? (m0 - m1) / pooled : 0;
       const double se = std::sqrt(std::max(0.0, v0 / static_cast<double>(n[0]) + v1 / static_cast<double>(n[1])));

@@ -33,7 +33,7 @@ DocTermMatrix tfidf(const DocTermMatrix& counts, const VocabularyOptions& opt, s
 
 struct NmfOptions {
   int max_iterations = 400;
-  double tolerance = 1e-4;  // stop when an iteration lowers ||X − WH|| by less than this share of the start
+  double tolerance = 1e-4;   // stop when an iteration lowers ||X − WH|| by less than this share of the start
   uint64_t seed = 20080601;  // the randomised SVD behind NNDSVD (same seed, same themes)
 };
 
@@ -121,7 +121,7 @@ struct AttributeColumn {
 struct ReachRow {
   std::string attribute, level;  // level "" for a numeric attribute
   bool numeric = false;
-  uint64_t reached = 0, not_reached = 0;  // customers with this level (numeric: with a value)
+  uint64_t reached = 0, not_reached = 0;            // customers with this level (numeric: with a value)
   double reached_share = 0, not_reached_share = 0;  // share of each group with this level
   double reach_rate = 0;                            // share of customers with this level who reached it
   double lift = 0;    // reach rate with the level / reach rate without it (numeric: ratio of means)

@@ -93,8 +93,8 @@ class ThemesAnalysis final : public Analysis {
     auto p = [&](const std::string& s) { return "<p class=\"finding\">" + esc(s) + "</p>"; };
     auto h3 = [&](const std::string& s) { return "<h3>" + esc(s) + "</h3>"; };
     auto quote_html = [&](const std::string& who, const std::string& text) {
-      return "<blockquote class=\"quote\">" + esc(text) + (who.empty() ? "" : " <span class=\"note\">— " + esc(who) + "</span>") +
-             "</blockquote>";
+      return "<blockquote class=\"quote\">" + esc(text) +
+             (who.empty() ? "" : " <span class=\"note\">— " + esc(who) + "</span>") + "</blockquote>";
     };
     std::string html = "<p>" + esc(label("themes.intro")) + "</p>";
     if (const auto note = config.peek("inputs.texts.note")) html += "<p class=\"note\">" + esc(*note) + "</p>";
@@ -182,12 +182,11 @@ class ThemesAnalysis final : public Analysis {
         for (size_t i = 0; i < std::min<size_t>(12, reach.size()); ++i) {
           const auto& r = reach[i];
           const bool numeric = as_int(r[2]) != 0;
-          rt.rows.push_back(
-              {as_text(r[0]), numeric ? label("themes.mean") : as_text(r[1]),
-               numeric ? fmt::format("{:.1f}", as_double(r[11])) : pct(as_double(r[5])),
-               numeric ? fmt::format("{:.1f}", as_double(r[12])) : pct(as_double(r[6])),
-               numeric ? "-" : pct(as_double(r[7])), fmt::format("{:.2f}", as_double(r[8])),
-               fmt::format("{:.1f}", as_double(r[10]))});
+          rt.rows.push_back({as_text(r[0]), numeric ? label("themes.mean") : as_text(r[1]),
+                             numeric ? fmt::format("{:.1f}", as_double(r[11])) : pct(as_double(r[5])),
+                             numeric ? fmt::format("{:.1f}", as_double(r[12])) : pct(as_double(r[6])),
+                             numeric ? "-" : pct(as_double(r[7])), fmt::format("{:.2f}", as_double(r[8])),
+                             fmt::format("{:.1f}", as_double(r[10]))});
         }
         html += report::table_html(rt);
         doc.add_table(std::move(rt));
