@@ -313,8 +313,7 @@ TEST(KeyedAggregator, ThreadsGiveTheSerialResult) {
   for (size_t b = 0; b < key.size(); b += 100'000) {
     const size_t e = std::min(key.size(), b + 100'000);
     for (auto* a : {&serial, &parallel})
-      a->add(std::span(key).subspan(b, e - b), std::span(day).subspan(b, e - b),
-             std::span(amount).subspan(b, e - b));
+      a->add(std::span(key).subspan(b, e - b), std::span(day).subspan(b, e - b), std::span(amount).subspan(b, e - b));
   }
   EXPECT_EQ(serial.max_day(), parallel.max_day());
   EXPECT_EQ(serial.in_date_order(), parallel.in_date_order());

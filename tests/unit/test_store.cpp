@@ -165,3 +165,54 @@ TEST(Workspace, FileChecksumIsStableAndContentBased) {
   EXPECT_EQ(file_checksum(a).size(), 16u);
   EXPECT_NE(file_checksum(a), file_checksum(b));
 }
+
+// Scans reuse one chunk between blobs: chunks of different sizes and column types must still come back exactly;
+// scan_ahead (a reader thread) must give the same chunks in the same order and pass on the visitor's errors.
+TEST(Workspace, ScansReuseStorageAndReadAheadGivesTheSameChunks) {
+  const auto p = temp_db("scan-ahead.db");
+  auto ws = Workspace::open(p, true);
+  std::vector<Chunk> written;
+  for (uint32_t i = 0; i < 7; ++i) {
+    Chunk c;
+    std::vector<uint32_t> key(1000 + 997 * (i % 3));
+    for (size_t k = 0; k < key.size(); ++k) key[k] = static_cast<uint32_t>(k * 31 + i);
+    c.columns.push_back({"key", key});
+    if (i == 4) {
+      c.columns.push_back({"value", std::vector<double>(key.size(), 0.25)});  // another type in the same place
+    } else {
+      c.columns.push_back({"value", std::vector<int64_t>(key.size(), -static_cast<int64_t>(i))});
+    }
+    ws.append_chunk("t", 0, c);
+    written.push_back(std::move(c));
+  }
+  auto same = [](const Chunk& a, const Chunk& b) {
+    if (a.columns.size() != b.columns.size()) return false;
+    for (size_t k = 0; k < a.columns.size(); ++k)
+      if (a.columns[k].name != b.columns[k].name || a.columns[k].data.index() != b.columns[k].data.index())
+        return false;
+      else if (const auto* x = std::get_if<std::vector<uint32_t>>(&a.columns[k].data);
+               x && *x != std::get<0>(b.columns[k].data))
+        return false;
+      else if (const auto* y = std::get_if<std::vector<int64_t>>(&a.columns[k].data);
+               y && *y != std::get<2>(b.columns[k].data))
+        return false;
+      else if (const auto* z = std::get_if<std::vector<double>>(&a.columns[k].data);
+               z && *z != std::get<3>(b.columns[k].data))
+        return false;
+    return true;
+  };
+  size_t n = 0;
+  ws.scan("t", [&](const Chunk& c) { EXPECT_TRUE(same(c, written.at(n++))) << n; });
+  EXPECT_EQ(n, 7u);
+  n = 0;
+  ws.scan_ahead("t", [&](const Chunk& c) { EXPECT_TRUE(same(c, written.at(n++))) << n; });
+  EXPECT_EQ(n, 7u);
+  n = 0;
+  EXPECT_THROW(ws.scan_ahead("t",
+                             [&](const Chunk&) {
+                               if (++n == 3) throw koko::Error(koko::ErrorCode::analysis, "stop here");
+                             }),
+               koko::Error);
+  EXPECT_EQ(n, 3u);
+  ws.scan_ahead("empty", [&](const Chunk&) { ADD_FAILURE() << "no chunks"; });
+}

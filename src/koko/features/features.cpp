@@ -1,12 +1,12 @@
 #include "koko/features/features.hpp"
 
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include <algorithm>
-#include <thread>
-#include <cstring>
 #include <charconv>
 #include <cstring>
+#include <thread>
 
 #include "koko/core/error.hpp"
 
@@ -144,6 +144,20 @@ void count_purchase_days(std::span<const uint32_t> key, std::span<const Day> day
         bits.add(key[i], day[i]);
     bits.finish([&](uint32_t k, uint32_t n) { aggs[k].purchase_days = n; });
   }
+}
+
+KeyedAggregator::KeyedAggregator(size_t customers, Day as_of, unsigned threads)
+    : as_of_(as_of), threads_(threads ? threads : 1) {
+  // Rows update customers at random: on a large table every update is also a TLB miss unless the table sits on
+  // huge pages. The kernel only gives them where asked (transparent huge pages in madvise mode), and only to
+  // pages not yet touched, so: reserve, advise, then fill.
+  aggs_.reserve(customers);
+  const auto begin = reinterpret_cast<uintptr_t>(aggs_.data());
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1),
+                  hi = (begin + customers * sizeof(CustomerAgg)) & ~(kHuge - 1);
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
+  aggs_.resize(customers);
 }
 
 void KeyedAggregator::add(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount) {

@@ -148,8 +148,7 @@ class KeyedAggregator {
  public:
   // threads > 1: each chunk is aggregated by that many threads, each owning a range of customer keys (every
   // customer is still updated by one thread in row order, so the result is the same).
-  KeyedAggregator(size_t customers, Day as_of, unsigned threads = 1)
-      : aggs_(customers), as_of_(as_of), threads_(threads ? threads : 1) {}
+  KeyedAggregator(size_t customers, Day as_of, unsigned threads = 1);
   void add(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount);
   [[nodiscard]] bool in_date_order() const { return ordered_; }
   std::vector<CustomerAgg>& aggs() { return aggs_; }
@@ -161,8 +160,8 @@ class KeyedAggregator {
     bool ordered = true;
   };
   // Rows whose key is in [lo, hi).
-  void add_range(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount,
-                 uint32_t lo, uint32_t hi, Partial& out);
+  void add_range(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount, uint32_t lo,
+                 uint32_t hi, Partial& out);
   std::vector<CustomerAgg> aggs_;
   Day as_of_;
   unsigned threads_ = 1;

@@ -12,9 +12,9 @@
 #include "koko/core/money.hpp"
 #include "koko/core/output_file.hpp"
 #include "koko/core/progress.hpp"
+#include "koko/ingest/ingest.hpp"
 #include "koko/io/encoding.hpp"
 #include "koko/io/fast_orders.hpp"
-#include "koko/ingest/ingest.hpp"
 #include "koko/store/workspace.hpp"
 
 namespace koko::ingest {
@@ -380,7 +380,7 @@ std::vector<CustomerAgg> features_from_store(store::Workspace& ws, std::optional
                                              Day& as_of_used) {
   const auto n = static_cast<size_t>(ws.columnar_rows("customer_ids"));
   features::KeyedAggregator agg(n, as_of.value_or(INT32_MAX), std::max(1u, std::thread::hardware_concurrency()));
-  ws.scan("orders", [&](const store::Chunk& c) {
+  ws.scan_ahead("orders", [&](const store::Chunk& c) {
     agg.add(c.as<std::vector<uint32_t>>("customer"), c.as<std::vector<int32_t>>("day"),
             c.as<std::vector<int64_t>>("amount"));
   });

@@ -111,7 +111,8 @@ void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c) {
   if (std::memcmp(magic, kMagic, 4) != 0)
     throw Error(ErrorCode::workspace, "a stored chunk is damaged (bad magic)", {}, "re-import the data");
   const auto ncols = cur.get<uint32_t>();
-  if (ncols > (1u << 16)) throw Error(ErrorCode::workspace, "a stored chunk is damaged (columns)", {}, "re-import the data");
+  if (ncols > (1u << 16))
+    throw Error(ErrorCode::workspace, "a stored chunk is damaged (columns)", {}, "re-import the data");
   c.columns.resize(ncols);
   for (uint32_t k = 0; k < ncols; ++k) {
     Column& col = c.columns[k];
@@ -126,10 +127,18 @@ void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c) {
       cur.get_array_into(std::get<std::vector<T>>(col.data));
     };
     switch (type) {
-      case 0: array.template operator()<uint32_t>(); break;
-      case 1: array.template operator()<int32_t>(); break;
-      case 2: array.template operator()<int64_t>(); break;
-      case 3: array.template operator()<double>(); break;
+      case 0:
+        array.template operator()<uint32_t>();
+        break;
+      case 1:
+        array.template operator()<int32_t>();
+        break;
+      case 2:
+        array.template operator()<int64_t>();
+        break;
+      case 3:
+        array.template operator()<double>();
+        break;
       case 4: {
         if (!std::holds_alternative<StringColumn>(col.data)) col.data = StringColumn();
         auto& s = std::get<StringColumn>(col.data);

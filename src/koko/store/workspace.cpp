@@ -4,7 +4,11 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "koko/core/error.hpp"
 
@@ -251,31 +255,112 @@ void Workspace::append_chunk(std::string_view table, int64_t import_id, const Ch
   s.step();
 }
 
-void Workspace::scan(std::string_view table, const std::function<void(const Chunk&)>& visit) {
-  // Each blob is read with sqlite3_blob_read straight into the columns of one reused chunk: a scan of a hundred
-  // 16 MB chunks allocates (and page-faults) once and copies each byte once.
-  Stmt s(db_, "SELECT rowid FROM col_chunks WHERE tbl=? ORDER BY seq");
-  s.bind(1, table);
-  sqlite3_blob* blob = nullptr;
-  struct Closer {
-    sqlite3_blob*& b;
-    ~Closer() {
-      if (b) sqlite3_blob_close(b);
-    }
-  } closer{blob};
-  auto fail = [&] { return Error(ErrorCode::workspace, fmt::format("workspace read failed: {}", sqlite3_errmsg(db_))); };
-  const ChunkReader read = [&](void* dst, size_t n, size_t offset) {
-    if (sqlite3_blob_read(blob, dst, static_cast<int>(n), static_cast<int>(offset)) != SQLITE_OK) throw fail();
-  };
-  Chunk chunk;
-  while (s.step()) {
-    const sqlite3_int64 rowid = s.i64(0);
-    const int rc = blob ? sqlite3_blob_reopen(blob, rowid)
-                        : sqlite3_blob_open(db_, "main", "col_chunks", "data", rowid, 0, &blob);
-    if (rc != SQLITE_OK) throw fail();
-    decode_chunk_from(read, static_cast<size_t>(sqlite3_blob_bytes(blob)), chunk);
-    visit(chunk);
+namespace {
+
+// Reads a table's chunks in order: each blob with sqlite3_blob_read straight into the columns of a reused chunk,
+// so a scan of a hundred 16 MB chunks allocates (and page-faults) once and copies each byte once.
+class ChunkCursor {
+ public:
+  ChunkCursor(sqlite3* db, std::string_view table)
+      : db_(db), rows_(db, "SELECT rowid FROM col_chunks WHERE tbl=? ORDER BY seq") {
+    rows_.bind(1, table);
   }
+  ~ChunkCursor() {
+    if (blob_) sqlite3_blob_close(blob_);
+  }
+  ChunkCursor(const ChunkCursor&) = delete;
+  ChunkCursor& operator=(const ChunkCursor&) = delete;
+
+  bool next(Chunk& chunk) {
+    if (!rows_.step()) return false;
+    const sqlite3_int64 rowid = rows_.i64(0);
+    const int rc = blob_ ? sqlite3_blob_reopen(blob_, rowid)
+                         : sqlite3_blob_open(db_, "main", "col_chunks", "data", rowid, 0, &blob_);
+    if (rc != SQLITE_OK) throw failure();
+    const ChunkReader read = [&](void* dst, size_t n, size_t offset) {
+      if (sqlite3_blob_read(blob_, dst, static_cast<int>(n), static_cast<int>(offset)) != SQLITE_OK) throw failure();
+    };
+    decode_chunk_from(read, static_cast<size_t>(sqlite3_blob_bytes(blob_)), chunk);
+    return true;
+  }
+
+ private:
+  Error failure() const {
+    return Error(ErrorCode::workspace, fmt::format("workspace read failed: {}", sqlite3_errmsg(db_)));
+  }
+  sqlite3* db_;
+  Stmt rows_;
+  sqlite3_blob* blob_ = nullptr;
+};
+
+}  // namespace
+
+void Workspace::scan(std::string_view table, const std::function<void(const Chunk&)>& visit) {
+  ChunkCursor cursor(db_, table);
+  Chunk chunk;
+  while (cursor.next(chunk)) visit(chunk);
+}
+
+void Workspace::scan_ahead(std::string_view table, const std::function<void(const Chunk&)>& visit) {
+  // Two chunks: the reader fills one while the caller visits the other.
+  ChunkCursor cursor(db_, table);
+  Chunk slots[2];
+  bool full[2] = {false, false}, done = false, stop = false;
+  std::exception_ptr failed;
+  std::mutex m;
+  std::condition_variable cv;
+  std::thread reader([&] {
+    try {
+      for (size_t i = 0;; ++i) {
+        Chunk& slot = slots[i % 2];
+        {
+          std::unique_lock lock(m);
+          cv.wait(lock, [&] { return !full[i % 2] || stop; });
+          if (stop) return;
+        }
+        const bool more = cursor.next(slot);
+        const std::lock_guard lock(m);
+        if (!more) {
+          done = true;
+          cv.notify_all();
+          return;
+        }
+        full[i % 2] = true;
+        cv.notify_all();
+      }
+    } catch (...) {
+      const std::lock_guard lock(m);
+      failed = std::current_exception();
+      done = true;
+      cv.notify_all();
+    }
+  });
+  auto finish = [&] {
+    {
+      const std::lock_guard lock(m);
+      stop = true;
+      cv.notify_all();
+    }
+    reader.join();
+  };
+  try {
+    for (size_t i = 0;; ++i) {
+      {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return full[i % 2] || done; });
+        if (!full[i % 2]) break;  // done, and this slot was never filled
+      }
+      visit(slots[i % 2]);
+      const std::lock_guard lock(m);
+      full[i % 2] = false;
+      cv.notify_all();
+    }
+  } catch (...) {
+    finish();
+    throw;
+  }
+  finish();
+  if (failed) std::rethrow_exception(failed);
 }
 
 int64_t Workspace::columnar_rows(std::string_view table) {

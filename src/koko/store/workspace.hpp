@@ -85,6 +85,9 @@ class Workspace {
   // Columnar tables: chunks appended in order; scan() visits them in that order.
   void append_chunk(std::string_view table, int64_t import_id, const Chunk& chunk);
   void scan(std::string_view table, const std::function<void(const Chunk&)>& visit);
+  // The same, with the next chunk read and decoded on a second thread while `visit` works on this one. `visit`
+  // must not use the workspace (the reader thread does).
+  void scan_ahead(std::string_view table, const std::function<void(const Chunk&)>& visit);
   int64_t columnar_rows(std::string_view table);
   void drop_columnar(std::string_view table);
 
