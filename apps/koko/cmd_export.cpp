@@ -85,6 +85,41 @@ void export_table(store::Workspace& ws, const std::string& table, std::ostream& 
         out << '\n';
       }
     });
+  } else if (!ws.has_table(table) && ws.columnar_rows(table) > 0) {
+    // Any other columnar table (segment_customers, texts, text_tokens, clv_summary, ...): its columns as stored,
+    // with a `customer` key written as the customer's ID.
+    bool header = false;
+    ws.scan(table, [&](const store::Chunk& c) {
+      if (!header) {
+        for (size_t k = 0; k < c.columns.size(); ++k)
+          out << (k ? "," : "") << csv_field(c.columns[k].name == "customer" ? "customer_id" : c.columns[k].name);
+        out << '\n';
+        header = true;
+      }
+      const size_t rows = c.rows();
+      for (size_t i = 0; i < rows; ++i) {
+        for (size_t k = 0; k < c.columns.size(); ++k) {
+          if (k) out << ',';
+          const auto& col = c.columns[k];
+          std::visit(
+              [&](const auto& v) {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, StringColumn>) {
+                  out << csv_field(v[i]);
+                } else if constexpr (std::is_same_v<T, std::vector<uint32_t>>) {
+                  if (col.name == "customer") out << id_of(v[i]);
+                  else out << v[i];
+                } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+                  out << fmt::format("{}", v[i]);
+                } else {
+                  out << v[i];
+                }
+              },
+              col.data);
+        }
+        out << '\n';
+      }
+    });
   } else {
     const auto t = ws.read_table(table);
     for (size_t i = 0; i < t.columns.size(); ++i) out << (i ? "," : "") << csv_field(t.columns[i]);

@@ -423,6 +423,10 @@ void add_voice_contrast(CLI::App& voice, GlobalOptions& g) {
   cmd->add_option("--top", req.top, "Rows per side and unit (default 25)");
   cmd->add_option("--unit", unit, "Only term, phrase or theme")->check(CLI::IsMember({"term", "phrase", "theme"}));
   cmd->add_option("--min-texts", req.min_texts, "Fewest texts a group may have (default 10)");
+  cmd->add_option("--prior", req.alpha0,
+                  "alpha0, the weight of the pooled-corpus prior (default: the pooled word count; smaller lets rare "
+                  "words rank higher)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--out", out, "Also write every row as CSV");
   cmd->footer(
       "Examples:\n  koko voice contrast --group core\n"

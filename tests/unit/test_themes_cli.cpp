@@ -282,3 +282,38 @@ TEST(ThemesCli, TooFewTextsAndOnlyStopWords) {
   EXPECT_NE(r.code, 0);
   EXPECT_TRUE(contains(r.err, "25 English texts have no words left after stop words")) << r.err;
 }
+
+TEST(ThemesCli, ColumnarTablesExportAndAWeakerPrior) {
+  TempDir d;
+  const fs::path sample = fs::path(KOKO_SOURCE_DIR) / "data" / "sample";
+  auto r = koko(d, {"voice", "import", (sample / "texts.csv").string()});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  // Columnar tables export as stored (the token stream, one row per content word).
+  r = koko(d, {"export", "text_tokens"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(r.out.starts_with("text,sentence,begin,end,term,follows\n")) << r.out.substr(0, 200);
+  EXPECT_GT(std::count(r.out.begin(), r.out.end(), '\n'), 3000);
+  r = koko(d, {"export", "text_terms"});
+  EXPECT_TRUE(r.out.starts_with("term,display,pos,lang\n")) << r.out.substr(0, 200);
+  // A smaller prior weight shrinks less: the same word's log-odds ratio moves away from zero.
+  r = koko(d, {"voice", "contrast", "--group", "source", "--a", "interview", "--unit", "term", "--out", "strong.csv"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = koko(d, {"voice", "contrast", "--group", "source", "--a", "interview", "--unit", "term", "--prior", "100",
+               "--out", "weak.csv"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  const auto strong = parse_csv(read_text(d.path / "strong.csv")), weak = parse_csv(read_text(d.path / "weak.csv"));
+  ASSERT_GT(strong.size(), 2u);
+  ASSERT_GT(weak.size(), 2u);
+  std::map<std::string, double> weak_delta;
+  for (size_t i = 1; i < weak.size(); ++i) weak_delta[weak[i][2]] = std::stod(weak[i][7]);
+  size_t compared = 0;
+  for (size_t i = 1; i < strong.size(); ++i) {
+    const auto it = weak_delta.find(strong[i][2]);
+    if (it == weak_delta.end()) continue;
+    ++compared;
+    EXPECT_GT(std::abs(it->second), std::abs(std::stod(strong[i][7]))) << strong[i][2];
+  }
+  EXPECT_GT(compared, 10u);
+  r = koko(d, {"voice", "contrast", "--group", "source", "--a", "interview", "--prior", "-1"});
+  EXPECT_NE(r.code, 0);
+}
