@@ -645,6 +645,16 @@ std::vector<std::string> group_values(store::Workspace& ws, const std::vector<Te
 
 }  // namespace
 
+// The columns of the part-2 result tables that more than one function writes.
+const std::vector<std::string> kContrastColumns = {"group",   "a",       "b",       "side",    "unit",  "key",
+                                                   "count_a", "count_b", "share_a", "share_b", "delta", "z"};
+const std::vector<std::string> kCoreColumns = {
+    "rank",        "kind", "key",   "lang",        "core_customers", "core_share", "other_customers",
+    "other_share", "z",    "dated", "median_days", "p25_days",       "p75_days",   "quotes"};
+const std::vector<std::string> kReachColumns = {
+    "attribute",  "level", "numeric", "reached", "not_reached",  "reached_share",   "not_reached_share",
+    "reach_rate", "lift",  "effect",  "z",       "mean_reached", "mean_not_reached"};
+
 // ---- Contrast ------------------------------------------------------------------------------------------------
 
 ContrastOutcome contrast(store::Workspace& ws, const ContrastRequest& req) {
@@ -782,10 +792,7 @@ ContrastOutcome contrast(store::Workspace& ws, const ContrastRequest& req) {
       units[u->second].texts[side[it->second]] += 1;
     }
   }
-  ResultTable table{
-      "voice_contrast",
-      {"group", "a", "b", "side", "unit", "key", "count_a", "count_b", "share_a", "share_b", "delta", "z"},
-      {}};
+  ResultTable table{"voice_contrast", kContrastColumns, {}};
   for (const std::string kind : {"term", "phrase", "theme"}) {
     std::vector<double> a, b;
     std::vector<size_t> idx;
@@ -1000,10 +1007,7 @@ CoreExperienceOutcome core_experience(store::Workspace& ws, const CoreExperience
             {row.id, row.text_id, row.customer_id, row.date, row.source, row.label, store::as_text(r[13])});
       }
   }
-  ResultTable items{"voice_core_experience",
-                    {"rank", "kind", "key", "lang", "core_customers", "core_share", "other_customers", "other_share",
-                     "z", "dated", "median_days", "p25_days", "p75_days", "quotes"},
-                    {}};
+  ResultTable items{"voice_core_experience", kCoreColumns, {}};
   auto opt_value = [](const std::optional<double>& v) -> Value {
     if (v) return *v;
     return std::string();
@@ -1027,10 +1031,7 @@ CoreExperienceOutcome core_experience(store::Workspace& ws, const CoreExperience
     if (it.kind == "theme") core_keys.push_back("theme:" + it.key);
   if (core_keys.empty())
     for (const auto& it : out.items) core_keys.push_back("phrase:" + it.key);
-  ResultTable reach{"voice_core_reach",
-                    {"attribute", "level", "numeric", "reached", "not_reached", "reached_share", "not_reached_share",
-                     "reach_rate", "lift", "effect", "z", "mean_reached", "mean_not_reached"},
-                    {}};
+  ResultTable reach{"voice_core_reach", kReachColumns, {}};
   if (!core_keys.empty()) {
     std::vector<std::string> ids;
     std::vector<uint8_t> reached;
@@ -1090,6 +1091,12 @@ CoreExperienceOutcome core_experience(store::Workspace& ws, const CoreExperience
   }
   ws.write_table(reach);
   return out;
+}
+
+void clear_core_results(store::Workspace& ws) {
+  ws.write_table({"voice_contrast", kContrastColumns, {}});
+  ws.write_table({"voice_core_experience", kCoreColumns, {}});
+  ws.write_table({"voice_core_reach", kReachColumns, {}});
 }
 
 }  // namespace koko::voice

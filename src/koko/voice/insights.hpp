@@ -138,4 +138,8 @@ struct CoreExperienceOutcome {
 // Needs the segment analysis (core customers) and themes. Writes voice_core_experience and voice_core_reach.
 CoreExperienceOutcome core_experience(store::Workspace& ws, const CoreExperienceOptions& opt);
 
+// Empties voice_contrast, voice_core_experience and voice_core_reach (their columns kept), so a run that cannot
+// compute them leaves no stale rows from an earlier one.
+void clear_core_results(store::Workspace& ws);
+
 }  // namespace koko::voice

@@ -43,8 +43,7 @@ class ThemesAnalysis final : public Analysis {
 
   void run(RunContext& ctx) const override {
     auto& ws = ctx.ws;
-    for (const char* t : {"voice_contrast", "voice_core_experience", "voice_core_reach"})
-      if (ws.has_table(t)) ws.write_table({t, {"note"}, {}});  // no stale results from an earlier run
+    voice::clear_core_results(ws);
     try {
       const auto themes = voice::find_themes(ws, theme_options(ctx.config));
       for (const auto& n : themes.notes) warn(n);
