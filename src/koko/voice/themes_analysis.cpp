@@ -101,10 +101,13 @@ class ThemesAnalysis final : public Analysis {
     // Themes: bars of texts per theme, a table, three quotes each.
     const auto themes = ws.read_table("voice_themes").rows;
     const auto ks = ws.read_table("voice_theme_k").rows;
-    for (const auto& k : ks)
-      if (as_int(k[3]) == 1)
-        html += p(tr(L, "themes.finding_k", as_text(k[0]) == "ja" ? label("themes.japanese") : label("themes.english"),
-                     as_int(k[1]), fmt::format("{:.3f}", as_double(k[2])), ks.size()));
+    for (const auto& k : ks) {
+      if (as_int(k[3]) != 1) continue;
+      const auto tried =
+          std::count_if(ks.begin(), ks.end(), [&](const auto& o) { return as_text(o[0]) == as_text(k[0]); });
+      html += p(tr(L, "themes.finding_k", as_text(k[0]) == "ja" ? label("themes.japanese") : label("themes.english"),
+                   as_int(k[1]), fmt::format("{:.3f}", as_double(k[2])), tried));
+    }
     std::vector<std::string> names;
     std::vector<double> shares;
     report::Table t{"voice_themes",
