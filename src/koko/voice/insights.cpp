@@ -207,6 +207,14 @@ ThemesOutcome find_themes(store::Workspace& ws, const ThemeRunOptions& opt) {
   const auto sentences = load_sentences(ws);
   const auto bodies = load_bodies(ws);
   const auto codebook = load_codebook(ws);
+  // Each text's tokens are stored together: where they start and end.
+  std::unordered_map<int64_t, std::pair<size_t, size_t>> token_range;
+  for (size_t i = 0; i < tok.text.size();) {
+    size_t j = i + 1;
+    while (j < tok.text.size() && tok.text[j] == tok.text[i]) ++j;
+    token_range[tok.text[i]] = {i, j};
+    i = j;
+  }
   ThemesOutcome out;
   ResultTable themes{
       "voice_themes",
@@ -336,12 +344,12 @@ ThemesOutcome find_themes(store::Workspace& ws, const ThemeRunOptions& opt) {
       if (sent == sentences.end() || sent->second.empty()) return clip(one_line(body->second), 240);
       std::vector<double> score(sent->second.size(), 0);
       const float* h = choice.model.h.data() + static_cast<size_t>(theme) * choice.model.features;
-      const auto [lo, hi] = std::equal_range(tok.text.begin(), tok.text.end(), row.id);
-      for (auto it = lo; it != hi; ++it) {
-        const size_t i = static_cast<size_t>(it - tok.text.begin());
-        const auto c = kept_of_term.find(tok.term[i]);
-        if (c != kept_of_term.end() && tok.sentence[i] < score.size()) score[tok.sentence[i]] += h[c->second];
-      }
+      // A text without content words keeps its first sentence.
+      if (const auto range = token_range.find(row.id); range != token_range.end())
+        for (size_t i = range->second.first; i < range->second.second; ++i) {
+          const auto c = kept_of_term.find(tok.term[i]);
+          if (c != kept_of_term.end() && tok.sentence[i] < score.size()) score[tok.sentence[i]] += h[c->second];
+        }
       const size_t best = static_cast<size_t>(std::max_element(score.begin(), score.end()) - score.begin());
       const auto& span = sent->second[best];
       if (span.end > body->second.size() || span.begin > span.end) return clip(one_line(body->second), 240);
