@@ -1011,8 +1011,11 @@ CoreExperienceOutcome core_experience(store::Workspace& ws, const CoreExperience
         const auto& row = rows[it->second];
         const auto c = core.is_core.find(row.customer_id);
         if (c == core.is_core.end() || !c->second) continue;
-        item.quotes.push_back(
-            {row.id, row.text_id, row.customer_id, row.date, row.source, row.label, store::as_text(r[13])});
+        // Three different things said, by three core customers.
+        const std::string said = store::as_text(r[13]);
+        if (std::any_of(item.quotes.begin(), item.quotes.end(), [&](const Quote& q) { return q.quote == said; }))
+          continue;
+        item.quotes.push_back({row.id, row.text_id, row.customer_id, row.date, row.source, row.label, said});
       }
   }
   ResultTable items{"voice_core_experience", kCoreColumns, {}};
