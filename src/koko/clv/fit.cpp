@@ -338,6 +338,23 @@ std::vector<double> hessian(Driver& d, const std::vector<double>& phi) {
   return h;
 }
 
+// The same by forward differences from a gradient already known at phi: half the evaluations, for the standard
+// errors at an optimum (an error of order 1e-4 relative, far below a standard error's own precision).
+std::vector<double> hessian_forward(Driver& d, const std::vector<double>& phi, const std::vector<double>& g0) {
+  const size_t n = phi.size();
+  std::vector<double> h(n * n), gp(n), x = phi;
+  for (size_t j = 0; j < n; ++j) {
+    const double step = 1e-4;
+    x[j] = phi[j] + step;
+    d.eval(x.data(), gp.data());
+    x[j] = phi[j];
+    for (size_t i = 0; i < n; ++i) h[i * n + j] = (gp[i] - g0[i]) / step;
+  }
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < i; ++j) h[i * n + j] = h[j * n + i] = 0.5 * (h[i * n + j] + h[j * n + i]);
+  return h;
+}
+
 double max_abs(const std::vector<double>& v) {
   double m = 0;
   for (double x : v) m = std::max(m, std::fabs(x));
@@ -406,7 +423,7 @@ Fit maximise(const Problem& p, const FitOptions& options) {
     if (max_abs(grad) < 1e-10) break;
   }
   if (!h_current) {
-    h = hessian(d, phi);
+    h = max_abs(grad) < 1e-6 ? hessian_forward(d, phi, grad) : hessian(d, phi);
     std::vector<double> l = h;
     pd = cholesky(l, n);
   }
