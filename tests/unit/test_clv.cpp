@@ -583,3 +583,48 @@ TEST(ClvSummary, OrderOfOrdersDoesNotMatter) {
     for (size_t i = 0; i < base.monetary.size(); ++i) ASSERT_NEAR(s->monetary[i], base.monetary[i], 1e-9);
   }
 }
+
+// Large summaries are predicted on two threads in two halves with their own caches: every customer's numbers must
+// be the ones a small, serial prediction of the same customer gives.
+TEST(ClvPredict, TwoThreadsGiveTheSerialNumbers) {
+  Summary big;
+  big.unit_days = 7;
+  for (uint32_t i = 0; i < 250'000; ++i) {
+    const int32_t x = static_cast<int32_t>(i % 7);
+    const double T = 20 + (i % 13) * 1.5;
+    big.customer.push_back(i);
+    big.x.push_back(x);
+    big.t_x.push_back(x == 0 ? 0.0 : T * ((i % 5) + 1) / 6.0);
+    big.T.push_back(T);
+    big.monetary.push_back(x == 0 ? 0.0 : 10.0 + i % 31);
+    big.x_holdout.push_back(0);
+    big.first_day.push_back(0);
+  }
+  for (const Fit* f : {&sample_bgnbd(), &sample_pnbd()}) {
+    const auto all = predict(*f, nullptr, big, 52, ValueOptions{});
+    for (const size_t from : {size_t{0}, size_t{124'990}, size_t{249'000}}) {
+      Summary part;
+      part.unit_days = 7;
+      for (size_t i = from; i < from + 1000 && i < big.x.size(); ++i) {
+        part.customer.push_back(big.customer[i]);
+        part.x.push_back(big.x[i]);
+        part.t_x.push_back(big.t_x[i]);
+        part.T.push_back(big.T[i]);
+        part.monetary.push_back(big.monetary[i]);
+        part.x_holdout.push_back(0);
+        part.first_day.push_back(0);
+      }
+      const auto few = predict(*f, nullptr, part, 52, ValueOptions{});
+      for (size_t j = 0; j < part.x.size(); ++j) {
+        ASSERT_EQ(few.p_alive[j], all.p_alive[from + j]) << from + j;
+        ASSERT_EQ(few.expected[j], all.expected[from + j]) << from + j;
+        ASSERT_EQ(few.discounted[j], all.discounted[from + j]) << from + j;
+        // Customers without repeat purchases are valued at the population's mean order value, which a subset
+        // does not share; the others' CLV is their own.
+        if (part.x[j] > 0) {
+          ASSERT_EQ(few.clv[j], all.clv[from + j]) << from + j;
+        }
+      }
+    }
+  }
+}

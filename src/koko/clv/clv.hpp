@@ -86,6 +86,7 @@ struct Fit {
   std::vector<Estimate> params;
   double log_likelihood = 0;
   int evaluations = 0;    // likelihood (+ gradient) evaluations
+  int sample_evaluations = 0;  // Gamma-Gamma on millions: evaluations of the warm start fitted to a sample
   int iterations = 0;     // optimiser iterations (NLopt L-BFGS evaluations + Newton polish steps)
   bool converged = false;
   std::string status;     // in words: how the optimiser stopped

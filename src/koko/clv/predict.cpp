@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <exception>
+#include <thread>
 #include <cstring>
 #include <unordered_map>
 
@@ -182,67 +184,93 @@ CustomerPredictions predict(const Fit& purchases, const Fit* spend, const Summar
   const double mean_value = mcount ? msum / static_cast<double>(mcount) : 0;
   const bool spend_population_ok = spend != nullptr && spend->param("q") > 1;
 
-  // Caches: rules per x; the alive-customer sums per (x, T) — every customer with the same x and T shares them.
-  std::unordered_map<int32_t, detail::Rule> rules;
-  struct Shared {
-    double expected_alive, discounted_alive;
-  };
-  std::unordered_map<uint64_t, Shared> shared;
-  std::unordered_map<uint64_t, double> tricomi;
+  // Customers are independent: large summaries are predicted in two fixed halves on two threads, each with its
+  // own caches (rules per x; the alive-customer sums per (x, T), which every customer with the same x and T
+  // shares), so the numbers do not depend on the split.
   const double r = f.param("r"), al = f.param("alpha");
   auto key = [](int32_t x, double T) {
     uint64_t b;
     std::memcpy(&b, &T, sizeof b);
     return (static_cast<uint64_t>(static_cast<uint32_t>(x)) * 0x9E3779B97F4A7C15ULL) ^ b;
   };
-  int64_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const int32_t x = s.x[i];
-    const double tx = s.t_x[i], T = s.T[i];
-    const double pa = p_alive(f, x, tx, T);
-    double e = 0, det = 0;
-    if (bg_type(f.model)) {
-      auto it = shared.find(key(x, T));
-      if (it == shared.end()) {
-        auto rit = rules.find(x);
-        if (rit == rules.end()) rit = rules.emplace(x, dropout_rule(f, x)).first;
-        const Shared sh{detail::alive_purchases(rit->second, r + x, al + T, horizon),
-                        alive_discounted(rit->second, r + x, al + T, delta, month_units(v), months(v))};
-        it = shared.emplace(key(x, T), sh).first;
+  auto predict_range = [&](size_t from, size_t to, int64_t& bad) {
+    std::unordered_map<int32_t, detail::Rule> rules;
+    struct Shared {
+      double expected_alive, discounted_alive;
+    };
+    std::unordered_map<uint64_t, Shared> shared;
+    std::unordered_map<uint64_t, double> tricomi;
+    for (size_t i = from; i < to; ++i) {
+      const int32_t x = s.x[i];
+      const double tx = s.t_x[i], T = s.T[i];
+      const double pa = p_alive(f, x, tx, T);
+      double e = 0, det = 0;
+      if (bg_type(f.model)) {
+        auto it = shared.find(key(x, T));
+        if (it == shared.end()) {
+          auto rit = rules.find(x);
+          if (rit == rules.end()) rit = rules.emplace(x, dropout_rule(f, x)).first;
+          const Shared sh{detail::alive_purchases(rit->second, r + x, al + T, horizon),
+                          alive_discounted(rit->second, r + x, al + T, delta, month_units(v), months(v))};
+          it = shared.emplace(key(x, T), sh).first;
+        }
+        e = pa * it->second.expected_alive;
+        det = pa * it->second.discounted_alive;
+      } else if (f.model == Model::pareto_nbd) {
+        const double sp = f.param("s"), be = f.param("beta");
+        e = expected_purchases(f, x, tx, T, horizon);
+        auto it = tricomi.find(key(0, T));
+        if (it == tricomi.end()) it = tricomi.emplace(key(0, T), detail::tricomi_ss_scaled(sp, delta * (be + T))).first;
+        det = pa * (r + x) / (al + T) * it->second / delta;
+      } else {
+        e = expected_purchases(f, x, tx, T, horizon);
+        det = discounted_transactions(f, x, tx, T, v);
       }
-      e = pa * it->second.expected_alive;
-      det = pa * it->second.discounted_alive;
-    } else if (f.model == Model::pareto_nbd) {
-      const double sp = f.param("s"), be = f.param("beta");
-      e = expected_purchases(f, x, tx, T, horizon);
-      auto it = tricomi.find(key(0, T));
-      if (it == tricomi.end()) it = tricomi.emplace(key(0, T), detail::tricomi_ss_scaled(sp, delta * (be + T))).first;
-      det = pa * (r + x) / (al + T) * it->second / delta;
-    } else {
-      e = expected_purchases(f, x, tx, T, horizon);
-      det = discounted_transactions(f, x, tx, T, v);
+      double value;
+      if (spend != nullptr && (x > 0 && s.monetary[i] > 0)) value = expected_order_value(*spend, x, s.monetary[i]);
+      else if (spend_population_ok) value = expected_order_value(*spend, 0, 0);
+      else value = x > 0 && s.monetary[i] > 0 ? s.monetary[i] : mean_value;
+      double clv = v.margin * value * det;
+      double* fields[] = {&e, &det, &value, &clv};
+      double p = pa;
+      bool ok = std::isfinite(p);
+      for (double* d : fields) ok = ok && std::isfinite(*d);
+      if (!ok) {
+        ++bad;
+        p = std::isfinite(p) ? p : 0;
+        for (double* d : fields)
+          if (!std::isfinite(*d)) *d = 0;
+      }
+      out.p_alive[i] = p;
+      out.expected[i] = e;
+      out.discounted[i] = det;
+      out.order_value[i] = value;
+      out.clv[i] = clv;
     }
-    double value;
-    if (spend != nullptr && (x > 0 && s.monetary[i] > 0)) value = expected_order_value(*spend, x, s.monetary[i]);
-    else if (spend_population_ok) value = expected_order_value(*spend, 0, 0);
-    else value = x > 0 && s.monetary[i] > 0 ? s.monetary[i] : mean_value;
-    double clv = v.margin * value * det;
-    double* fields[] = {&e, &det, &value, &clv};
-    double p = pa;
-    bool ok = std::isfinite(p);
-    for (double* d : fields) ok = ok && std::isfinite(*d);
-    if (!ok) {
-      ++bad;
-      p = std::isfinite(p) ? p : 0;
-      for (double* d : fields)
-        if (!std::isfinite(*d)) *d = 0;
+  };
+  int64_t bad = 0, bad_second = 0;
+  constexpr size_t kParallelCustomers = 200'000;
+  if (n >= kParallelCustomers && std::thread::hardware_concurrency() > 1) {
+    std::exception_ptr failed;
+    std::thread second([&] {
+      try {
+        predict_range(n / 2, n, bad_second);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    });
+    try {
+      predict_range(0, n / 2, bad);
+    } catch (...) {
+      second.join();
+      throw;
     }
-    out.p_alive[i] = p;
-    out.expected[i] = e;
-    out.discounted[i] = det;
-    out.order_value[i] = value;
-    out.clv[i] = clv;
+    second.join();
+    if (failed) std::rethrow_exception(failed);
+  } else {
+    predict_range(0, n, bad);
   }
+  bad += bad_second;
   if (bad > 0)
     out.warnings.push_back(fmt::format("{} customers had a prediction that could not be computed; it is shown as 0", bad));
   if (spend != nullptr && !spend_population_ok)
