@@ -1,6 +1,5 @@
 #include "koko/features/features.hpp"
 
-#include <sys/mman.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -9,14 +8,18 @@
 #include <thread>
 
 #include "koko/core/error.hpp"
+#include "koko/core/huge_pages.hpp"
 
 namespace koko::features {
 
 std::string_view segment_name(Segment s) {
   switch (s) {
-    case Segment::loyal: return "loyal";
-    case Segment::general: return "general";
-    case Segment::lapsed: return "lapsed";
+    case Segment::loyal:
+      return "loyal";
+    case Segment::general:
+      return "general";
+    case Segment::lapsed:
+      return "lapsed";
   }
   return "";
 }
@@ -115,7 +118,8 @@ void PurchaseDayBits::start(size_t partition) {
 void PurchaseDayBits::finish(const std::function<void(uint32_t, uint32_t)>& set) const {
   for (size_t k = begin_; k < end_; ++k) {
     uint32_t n = 0;
-    for (size_t w = 0; w < words_; ++w) n += static_cast<uint32_t>(__builtin_popcountll(bits_[(k - begin_) * words_ + w]));
+    for (size_t w = 0; w < words_; ++w)
+      n += static_cast<uint32_t>(__builtin_popcountll(bits_[(k - begin_) * words_ + w]));
     set(static_cast<uint32_t>(k), n);
   }
 }
@@ -147,18 +151,7 @@ void count_purchase_days(std::span<const uint32_t> key, std::span<const Day> day
 }
 
 KeyedAggregator::KeyedAggregator(size_t customers, Day as_of, unsigned threads)
-    : as_of_(as_of), threads_(threads ? threads : 1) {
-  // Rows update customers at random: on a large table every update is also a TLB miss unless the table sits on
-  // huge pages. The kernel only gives them where asked (transparent huge pages in madvise mode), and only to
-  // pages not yet touched, so: reserve, advise, then fill.
-  aggs_.reserve(customers);
-  const auto begin = reinterpret_cast<uintptr_t>(aggs_.data());
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  const uintptr_t lo = (begin + kHuge - 1) & ~(kHuge - 1),
-                  hi = (begin + customers * sizeof(CustomerAgg)) & ~(kHuge - 1);
-  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
-  aggs_.resize(customers);
-}
+    : aggs_(huge_page_vector<CustomerAgg>(customers)), as_of_(as_of), threads_(threads ? threads : 1) {}
 
 void KeyedAggregator::add(std::span<const uint32_t> key, std::span<const Day> day, std::span<const int64_t> amount) {
   const auto n_keys = static_cast<uint32_t>(aggs_.size());
