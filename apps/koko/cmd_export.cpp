@@ -12,20 +12,11 @@
 #include "koko/ingest/features_file.hpp"
 #include "koko/ingest/ingest.hpp"
 #include "koko/io/encoding.hpp"
+#include "koko/report/report.hpp"
 
 namespace koko::cli {
 
 namespace {
-
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string plain_amount(int64_t minor, int digits) {
   if (digits == 0) return std::to_string(minor);
@@ -41,7 +32,8 @@ std::string value_text(const store::Value& v) {
       [](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::monostate>) return "";
-        else if constexpr (std::is_same_v<T, std::string>) return csv_field(x);
+        else if constexpr (std::is_same_v<T, std::string>)
+          return report::csv_field(x);
         else if constexpr (std::is_same_v<T, double>) return fmt::format("{}", x);
         else return std::to_string(x);
       },
@@ -50,7 +42,7 @@ std::string value_text(const store::Value& v) {
 
 void export_table(store::Workspace& ws, const std::string& table, std::ostream& out) {
   const auto ids = ingest::load_customer_ids(ws);
-  auto id_of = [&](uint32_t k) { return k == io::kGuest ? std::string() : csv_field(ids.at(k)); };
+  auto id_of = [&](uint32_t k) { return k == io::kGuest ? std::string() : report::csv_field(ids.at(k)); };
   if (table == "orders") {
     const int digits = currency_digits(ingest::workspace_currency(ws));
     out << "customer_id,order_date,amount,order_id\n";
@@ -62,26 +54,27 @@ void export_table(store::Workspace& ws, const std::string& table, std::ostream& 
       const auto* order_ids = o ? &std::get<StringColumn>(o->data) : nullptr;
       for (size_t i = 0; i < cu.size(); ++i)
         out << id_of(cu[i]) << ',' << format_date(d[i]) << ',' << plain_amount(a[i], digits) << ','
-            << (order_ids ? csv_field((*order_ids)[i]) : std::string()) << '\n';
+            << (order_ids ? report::csv_field((*order_ids)[i]) : std::string()) << '\n';
     });
   } else if (table == "customer_features") {
     ingest::export_customer_features(ws, features::SegmentRules{}, out);
   } else if (table == "customer_ids") {
     out << "customer_key,customer_id\n";
-    for (size_t i = 0; i < ids.size(); ++i) out << i << ',' << csv_field(ids[i]) << '\n';
+    for (size_t i = 0; i < ids.size(); ++i) out << i << ',' << report::csv_field(ids[i]) << '\n';
   } else if (table == "customers") {
     bool header = false;
     ws.scan("customers", [&](const store::Chunk& c) {
       if (!header) {
         out << "customer_id";
-        for (size_t k = 1; k < c.columns.size(); ++k) out << ',' << csv_field(c.columns[k].name);
+        for (size_t k = 1; k < c.columns.size(); ++k) out << ',' << report::csv_field(c.columns[k].name);
         out << '\n';
         header = true;
       }
       const auto& keys = c.as<std::vector<uint32_t>>("customer");
       for (size_t i = 0; i < keys.size(); ++i) {
         out << id_of(keys[i]);
-        for (size_t k = 1; k < c.columns.size(); ++k) out << ',' << csv_field(std::get<StringColumn>(c.columns[k].data)[i]);
+        for (size_t k = 1; k < c.columns.size(); ++k)
+          out << ',' << report::csv_field(std::get<StringColumn>(c.columns[k].data)[i]);
         out << '\n';
       }
     });
@@ -92,7 +85,8 @@ void export_table(store::Workspace& ws, const std::string& table, std::ostream& 
     ws.scan(table, [&](const store::Chunk& c) {
       if (!header) {
         for (size_t k = 0; k < c.columns.size(); ++k)
-          out << (k ? "," : "") << csv_field(c.columns[k].name == "customer" ? "customer_id" : c.columns[k].name);
+          out << (k ? "," : "")
+              << report::csv_field(c.columns[k].name == "customer" ? "customer_id" : c.columns[k].name);
         out << '\n';
         header = true;
       }
@@ -105,7 +99,7 @@ void export_table(store::Workspace& ws, const std::string& table, std::ostream& 
               [&](const auto& v) {
                 using T = std::decay_t<decltype(v)>;
                 if constexpr (std::is_same_v<T, StringColumn>) {
-                  out << csv_field(v[i]);
+                  out << report::csv_field(v[i]);
                 } else if constexpr (std::is_same_v<T, std::vector<uint32_t>>) {
                   if (col.name == "customer") out << id_of(v[i]);
                   else out << v[i];
@@ -122,7 +116,7 @@ void export_table(store::Workspace& ws, const std::string& table, std::ostream& 
     });
   } else {
     const auto t = ws.read_table(table);
-    for (size_t i = 0; i < t.columns.size(); ++i) out << (i ? "," : "") << csv_field(t.columns[i]);
+    for (size_t i = 0; i < t.columns.size(); ++i) out << (i ? "," : "") << report::csv_field(t.columns[i]);
     out << '\n';
     for (const auto& row : t.rows) {
       for (size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << value_text(row[i]);

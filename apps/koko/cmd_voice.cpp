@@ -11,6 +11,7 @@
 #include "koko/core/output_file.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/io/fields.hpp"
+#include "koko/report/report.hpp"
 #include "koko/voice/insights.hpp"
 #include "koko/voice/texts.hpp"
 
@@ -25,16 +26,6 @@ std::optional<Day> parse_day(const std::string& s, const char* option) {
   const auto d = io::parse_date(s, io::DateFormat::auto_detect, 0);
   if (!d) throw Error(ErrorCode::usage, fmt::format("{} '{}' is not a date", option, s), {}, "use YYYY-MM-DD");
   return d;
-}
-
-std::string csv_cell(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string label_name(int label) { return label > 0 ? "positive" : (label < 0 ? "negative" : "neutral"); }
@@ -282,9 +273,9 @@ void add_voice_search(CLI::App& voice, GlobalOptions& g) {
         if (!f) throw Error(ErrorCode::usage, "cannot write the file", out, "choose --out PATH");
         f << "text,text_id,source,date,customer_id,sentiment,left,keyword,right\n";
         for (const auto& l : r.lines)
-          f << l.text << ',' << csv_cell(l.text_id) << ',' << l.source << ',' << l.date << ','
-            << csv_cell(l.customer_id) << ',' << label_name(l.label) << ',' << csv_cell(l.kwic.left) << ','
-            << csv_cell(l.kwic.keyword) << ',' << csv_cell(l.kwic.right) << '\n';
+          f << l.text << ',' << report::csv_field(l.text_id) << ',' << l.source << ',' << l.date << ','
+            << report::csv_field(l.customer_id) << ',' << label_name(l.label) << ',' << report::csv_field(l.kwic.left)
+            << ',' << report::csv_field(l.kwic.keyword) << ',' << report::csv_field(l.kwic.right) << '\n';
       }
       info(fmt::format("{} texts, {} occurrences{}", format_count(static_cast<int64_t>(r.texts)),
                        format_count(static_cast<int64_t>(r.occurrences)),
@@ -443,8 +434,9 @@ void add_voice_contrast(CLI::App& voice, GlobalOptions& g) {
       std::string csv = "side,unit,key,count_a,count_b,share_a,share_b,delta,z\n";
       std::string last;
       for (const auto& row : r.rows) {
-        csv += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f}\n", row.side, row.unit, csv_cell(row.key),
-                           row.count_a, row.count_b, row.share_a, row.share_b, row.delta, row.z);
+        csv +=
+            fmt::format("{},{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f}\n", row.side, row.unit, report::csv_field(row.key),
+                        row.count_a, row.count_b, row.share_a, row.share_b, row.delta, row.z);
         if (!unit.empty() && row.unit != unit) continue;
         const std::string head = row.unit + " " + row.side;
         if (head != last) {

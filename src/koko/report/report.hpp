@@ -20,6 +20,8 @@ struct Table {
 std::string escape_html(std::string_view s);
 std::string table_html(const Table& t);  // <table> with a link to its CSV
 std::string table_csv(const Table& t);   // RFC 4180, LF line ends, header row first
+// One RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote or line break.
+std::string csv_field(std::string_view s);
 
 struct ChartOptions {
   std::string title;

@@ -25,16 +25,6 @@ std::string row_html(const Table& t, const std::vector<std::string>& cells, std:
   return out + "</tr>\n";
 }
 
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
-}
-
 std::string csv_record(const std::vector<std::string>& cells) {
   std::string out;
   for (size_t c = 0; c < cells.size(); ++c) {
@@ -45,6 +35,16 @@ std::string csv_record(const std::vector<std::string>& cells) {
 }
 
 }  // namespace
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
 
 std::string escape_html(std::string_view s) {
   std::string out;

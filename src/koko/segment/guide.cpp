@@ -9,6 +9,7 @@
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
 #include "koko/ingest/ingest.hpp"
+#include "koko/report/report.hpp"
 #include "koko/segment/glue.hpp"
 #include "koko/segment/internal.hpp"
 
@@ -257,16 +258,6 @@ void for_each_list_row(store::Workspace& ws, Lang lang, const std::function<void
 
 namespace {
 
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
-}
-
 void write_file(const std::filesystem::path& path, const std::string& text) {
   const auto tmp = path.string() + ".tmp";
   {
@@ -306,8 +297,8 @@ std::vector<std::filesystem::path> write_exports(store::Workspace& ws, Lang lang
   for (auto& l : lists) l = "customer_id,segment,9seg,core_score,core_customer,reason\n";
   detail::for_each_list_row(ws, lang, [&](const detail::ListRow& r) {
     const std::string name(kBuyerNames[r.segment]);
-    lists[r.segment] += fmt::format("{},{},{},{:.1f},{},{}\n", csv_field(ids.at(r.key)), name, r.nine, r.core_score,
-                                    r.is_core ? "yes" : "no", csv_field(r.reason));
+    lists[r.segment] += fmt::format("{},{},{},{:.1f},{},{}\n", report::csv_field(ids.at(r.key)), name, r.nine,
+                                    r.core_score, r.is_core ? "yes" : "no", report::csv_field(r.reason));
   });
   std::vector<std::filesystem::path> written;
   for (size_t s = 0; s < 3; ++s) {
