@@ -17,6 +17,7 @@
 #include "koko/core/progress.hpp"
 #include "koko/ingest/ingest.hpp"
 #include "koko/io/csv.hpp"
+#include "koko/report/report.hpp"
 #include "koko/segment/segment.hpp"
 #include "koko/voice/store_util.hpp"
 #include "koko/voice/texts.hpp"
@@ -67,6 +68,25 @@ std::vector<TextRow> load_text_rows(store::Workspace& ws) {
 
 std::string sentiment_name(int label) { return label > 0 ? "positive" : (label < 0 ? "negative" : "neutral"); }
 
+// The stored tokens of one language as collocations() reads them (a token follows the previous one when it comes
+// straight after it in the same text), and that language's strongest phrases.
+std::vector<Phrase> language_phrases(const StoredTokens& tok, TextLang lang, uint64_t min_count, size_t top) {
+  std::vector<PhraseToken> pt;
+  for (size_t i = 0; i < tok.term.size(); ++i) {
+    const uint32_t term = tok.term[i];
+    if (term >= tok.term_lang.size() || tok.term_lang[term] != lang) continue;
+    const bool follows = tok.follows[i] != 0 && !pt.empty() && pt.back().text == static_cast<uint32_t>(tok.text[i]);
+    pt.push_back({static_cast<uint32_t>(tok.text[i]), term, tok.begin[i], tok.end[i], lang, follows});
+  }
+  return collocations(pt, min_count, top);
+}
+
+uint64_t pair_key(uint32_t first, uint32_t second) { return (static_cast<uint64_t>(first) << 32) | second; }
+
+std::string phrase_text(const StoredTokens& tok, const Phrase& p, TextLang lang) {
+  return tok.term_display[p.first] + (lang == TextLang::ja ? "" : " ") + tok.term_display[p.second];
+}
+
 // A UTF-8 string cut to at most `bytes` at a character boundary, with an ellipsis when cut.
 std::string clip(std::string_view s, size_t bytes) {
   if (s.size() <= bytes) return std::string(s);
@@ -115,18 +135,17 @@ Features build_features(const StoredTokens& tok, const std::vector<TextRow>& row
     pt.push_back({static_cast<uint32_t>(doc_of[tok.text[i]]), term, tok.begin[i], tok.end[i], lang, follows});
   }
   f.words = f.label.size();
-  const std::string sep = lang == TextLang::ja ? "" : " ";
   std::unordered_map<uint64_t, uint32_t> phrase_feature;
   for (const auto& p : collocations(pt, opt.phrase_min_count, opt.phrases)) {
-    phrase_feature.emplace((static_cast<uint64_t>(p.first) << 32) | p.second, static_cast<uint32_t>(f.label.size()));
-    f.label.push_back(tok.term_display[p.first] + sep + tok.term_display[p.second]);
+    phrase_feature.emplace(pair_key(p.first, p.second), static_cast<uint32_t>(f.label.size()));
+    f.label.push_back(phrase_text(tok, p, lang));
     f.terms.push_back({p.first, p.second});
   }
   std::vector<std::vector<std::pair<uint32_t, float>>> rows_of(f.texts.size());
   for (size_t i = 0; i < pt.size(); ++i) {
     rows_of[pt[i].text].emplace_back(word_feature[pt[i].term], 1.0f);
     if (i > 0 && pt[i].follows) {
-      const auto it = phrase_feature.find((static_cast<uint64_t>(pt[i - 1].term) << 32) | pt[i].term);
+      const auto it = phrase_feature.find(pair_key(pt[i - 1].term, pt[i].term));
       if (it != phrase_feature.end()) rows_of[pt[i].text].emplace_back(it->second, 1.0f);
     }
   }
@@ -509,26 +528,15 @@ std::vector<CodebookEntry> load_codebook(store::Workspace& ws) {
   return out;
 }
 
-namespace {
-std::string csv_cell(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-}  // namespace
-
 std::string codebook_csv(store::Workspace& ws) {
   if (!ws.has_table("voice_themes"))
     throw Error(ErrorCode::input, "no themes yet", ws.path().string(), "run koko voice themes first");
   std::string out = "name,description,terms,lang,theme,texts\n";
   for (const auto& r : ws.read_table("voice_themes").rows) {
     const std::string name = store::as_text(r[3]).empty() ? store::as_text(r[2]) : store::as_text(r[3]);
-    out += csv_cell(name) + "," + csv_cell(store::as_text(r[4])) + "," + csv_cell(store::as_text(r[9])) + "," +
-           store::as_text(r[0]) + "," + store::as_text(r[1]) + "," + store::as_text(r[5]) + "\n";
+    out += report::csv_field(name) + "," + report::csv_field(store::as_text(r[4])) + "," +
+           report::csv_field(store::as_text(r[9])) + "," + store::as_text(r[0]) + "," + store::as_text(r[1]) + "," +
+           store::as_text(r[5]) + "\n";
   }
   return out;
 }
@@ -740,20 +748,11 @@ ContrastOutcome contrast(store::Workspace& ws, const ContrastRequest& req) {
   std::vector<Unit> units;
   std::unordered_map<uint32_t, size_t> word_unit;
   std::unordered_map<uint64_t, size_t> phrase_unit;
-  for (const auto lang : {TextLang::en, TextLang::ja}) {
-    std::vector<PhraseToken> pt;
-    for (size_t i = 0; i < tok.term.size(); ++i) {
-      const uint32_t term = tok.term[i];
-      if (term >= tok.term_lang.size() || tok.term_lang[term] != lang) continue;
-      const bool follows = tok.follows[i] != 0 && !pt.empty() && pt.back().text == static_cast<uint32_t>(tok.text[i]);
-      pt.push_back({static_cast<uint32_t>(tok.text[i]), term, tok.begin[i], tok.end[i], lang, follows});
+  for (const auto lang : {TextLang::en, TextLang::ja})
+    for (const auto& p : language_phrases(tok, lang, 5, 500)) {
+      phrase_unit.emplace(pair_key(p.first, p.second), units.size());
+      units.push_back({"phrase", phrase_text(tok, p, lang), {0, 0}, {0, 0}});
     }
-    const std::string sep = lang == TextLang::ja ? "" : " ";
-    for (const auto& p : collocations(pt, 5, 500)) {
-      phrase_unit.emplace((static_cast<uint64_t>(p.first) << 32) | p.second, units.size());
-      units.push_back({"phrase", tok.term_display[p.first] + sep + tok.term_display[p.second], {0, 0}, {0, 0}});
-    }
-  }
   int64_t last_text = -1;
   uint32_t last_term = UINT32_MAX;
   std::unordered_set<size_t> seen;
@@ -778,7 +777,7 @@ ContrastOutcome contrast(store::Workspace& ws, const ContrastRequest& req) {
       units[w->second].n[current_side] += 1;
       seen.insert(w->second);
       if (tok.follows[i] && last_term != UINT32_MAX) {
-        const auto p = phrase_unit.find((static_cast<uint64_t>(last_term) << 32) | term);
+        const auto p = phrase_unit.find(pair_key(last_term, term));
         if (p != phrase_unit.end()) {
           units[p->second].n[current_side] += 1;
           seen.insert(p->second);
@@ -916,22 +915,12 @@ CoreExperienceOutcome core_experience(store::Workspace& ws, const CoreExperience
   // Phrases: the contrast's own phrase list, by customer.
   const auto tok = load_tokens(ws);
   std::unordered_map<uint64_t, std::string> phrase_key;
-  for (const auto lang : {TextLang::en, TextLang::ja}) {
-    std::vector<PhraseToken> pt;
-    for (size_t i = 0; i < tok.term.size(); ++i) {
-      const uint32_t term = tok.term[i];
-      if (term >= tok.term_lang.size() || tok.term_lang[term] != lang) continue;
-      const bool follows = tok.follows[i] != 0 && !pt.empty() && pt.back().text == static_cast<uint32_t>(tok.text[i]);
-      pt.push_back({static_cast<uint32_t>(tok.text[i]), term, tok.begin[i], tok.end[i], lang, follows});
-    }
-    const std::string sep = lang == TextLang::ja ? "" : " ";
-    for (const auto& p : collocations(pt, 3, 500))
-      phrase_key.emplace((static_cast<uint64_t>(p.first) << 32) | p.second,
-                         "phrase:" + tok.term_display[p.first] + sep + tok.term_display[p.second]);
-  }
+  for (const auto lang : {TextLang::en, TextLang::ja})
+    for (const auto& p : language_phrases(tok, lang, 3, 500))
+      phrase_key.emplace(pair_key(p.first, p.second), "phrase:" + phrase_text(tok, p, lang));
   for (size_t i = 1; i < tok.term.size(); ++i) {
     if (!tok.follows[i] || tok.text[i] != tok.text[i - 1]) continue;
-    const auto p = phrase_key.find((static_cast<uint64_t>(tok.term[i - 1]) << 32) | tok.term[i]);
+    const auto p = phrase_key.find(pair_key(tok.term[i - 1], tok.term[i]));
     if (p == phrase_key.end()) continue;
     const auto it = index_of.find(tok.text[i]);
     if (it != index_of.end()) note(rows[it->second].customer_id, p->second, rows[it->second].day);
