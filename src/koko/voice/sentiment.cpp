@@ -89,8 +89,7 @@ bool english_negation(std::string_view w) {
   return std::find(std::begin(list), std::end(list), w) != std::end(list);
 }
 
-bool japanese_negation(const Word& w) {
-  const std::string_view t = w.term;
+bool japanese_negation(std::string_view t) {
   return t == "ない" || t == "無い" || t == "ぬ" || t == "ん" || t == "なし" || t == "無し" || t == "ず";
 }
 
@@ -119,17 +118,33 @@ double finish(std::vector<double>& valences, const std::vector<char>& after_cont
   return std::clamp(c, -1.0, 1.0);
 }
 
-double english_score(std::string_view sentence, std::span<const Word> all) {
+// Per-thread scratch for one sentence: no allocation per sentence.
+struct Scratch {
   std::vector<const Word*> words;
+  std::vector<double> valences;
+  std::vector<char> after;
+  void reset(size_t n) {
+    valences.assign(n, 0.0);
+    after.assign(n, 0);
+  }
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+double english_score(std::string_view sentence, std::span<const Word> all) {
+  Scratch& sc = scratch();
+  auto& words = sc.words;
+  words.clear();
   for (const auto& w : all)
     if (w.pos != Pos::symbol) words.push_back(&w);
   size_t caps = 0;
   for (const auto* w : words) caps += w->caps ? 1 : 0;
   const bool caps_differ = caps > 0 && caps < words.size();
-  const auto& lex = english_lexicon();
-  const auto& boost = english_boosters();
-  std::vector<double> val(words.size(), 0.0);
-  std::vector<char> after(words.size(), 0);
+  sc.reset(words.size());
+  auto& val = sc.valences;
+  auto& after = sc.after;
   bool contrast = false;
   for (size_t i = 0; i < words.size(); ++i) {
     const Word& w = *words[i];
@@ -138,23 +153,21 @@ double english_score(std::string_view sentence, std::span<const Word> all) {
       contrast = true;
       continue;
     }
-    if (boost.contains(w.lower)) continue;
-    auto it = lex.find(w.lower);
-    if (it == lex.end()) continue;
-    double v = it->second;
+    if (w.boost != 0 || w.valence == 0) continue;
+    double v = w.valence;
     if (w.lower == "like" && i > 0 && words[i - 1]->pos != Pos::word) continue;  // "like" as a preposition
     if (w.caps && caps_differ) v += sign(v) * kCapsBoost;
     for (size_t k = 1; k <= 3 && k <= i; ++k) {
       const Word& p = *words[i - k];
-      if (auto b = boost.find(p.lower); b != boost.end()) {
-        double s = b->second;
+      if (p.boost != 0) {
+        double s = p.boost;
         if (p.caps && caps_differ) s += sign(s) * kCapsBoost;
         s *= k == 1 ? 1.0 : (k == 2 ? 0.95 : 0.9);
         v += v > 0 ? s : -s;
       }
     }
     for (size_t k = 1; k <= 3 && k <= i; ++k) {
-      if (english_negation(words[i - k]->lower)) {
+      if (words[i - k]->negation) {
         v *= kNegate;
         break;
       }
@@ -168,7 +181,7 @@ double english_score(std::string_view sentence, std::span<const Word> all) {
   // "too" before an adjective is a fit or size complaint: "too small", "too long".
   for (size_t i = 0; i + 1 < words.size(); ++i) {
     if (words[i]->lower != "too") continue;
-    if (i > 0 && english_negation(words[i - 1]->lower)) continue;  // "not too big"
+    if (i > 0 && words[i - 1]->negation) continue;  // "not too big"
     const std::string_view next = words[i + 1]->lower;
     if (next == "much" || next == "many" || next == "!") continue;
     val[i + 1] = std::min(val[i + 1], 0.0) - 1.0;
@@ -177,10 +190,10 @@ double english_score(std::string_view sentence, std::span<const Word> all) {
 }
 
 double japanese_score(std::string_view sentence, std::span<const Word> words) {
-  const auto& lex = japanese_lexicon();
-  const auto& boost = japanese_boosters();
-  std::vector<double> val(words.size(), 0.0);
-  std::vector<char> after(words.size(), 0);
+  Scratch& sc = scratch();
+  sc.reset(words.size());
+  auto& val = sc.valences;
+  auto& after = sc.after;
   bool contrast = false, again = false;
   for (size_t i = 0; i < words.size(); ++i) {
     const Word& w = words[i];
@@ -196,10 +209,8 @@ double japanese_score(std::string_view sentence, std::span<const Word> words) {
       v = 2.0;  // また行きたい, また利用したい: the strongest praise a review gives
     } else if (w.term == "なる" && i >= 2 && words[i - 1].term == "に" && words[i - 2].term == "気") {
       v = -1.2;  // 気になる: something bothered them
-    } else if (auto it = lex.find(w.term); it != lex.end()) {
-      v = it->second;
-    } else if (auto s = lex.find(w.lower); s != lex.end()) {
-      v = s->second;
+    } else {
+      v = w.valence;
     }
     if (w.term == "少し" && i > 0 && words[i - 1].term == "もう") v = -0.8;  // もう少し…: wanting more
     if (v == 0) continue;
@@ -211,15 +222,15 @@ double japanese_score(std::string_view sentence, std::span<const Word> words) {
       if (p == "ば" || p == "たら" || p == "なら" || p == "と") v = -1.0;
     }
     for (size_t k = 1; k <= 3 && k <= i; ++k) {
-      if (auto b = boost.find(words[i - k].term); b != boost.end()) {
-        const double s = b->second * (k == 1 ? 1.0 : (k == 2 ? 0.95 : 0.9));
+      if (const double b = words[i - k].boost; b != 0) {
+        const double s = b * (k == 1 ? 1.0 : (k == 2 ? 0.95 : 0.9));
         v += v > 0 ? s : -s;
       }
     }
     // Negation follows: scan the words up to the next content word or punctuation.
     for (size_t j = i + 1; j < words.size(); ++j) {
       const Word& n = words[j];
-      if (japanese_negation(n)) {
+      if (n.negation) {
         v *= kNegate;
         break;
       }
@@ -231,6 +242,24 @@ double japanese_score(std::string_view sentence, std::span<const Word> words) {
 }
 
 }  // namespace
+
+void detail::set_sentiment(Word& w, TextLang lang) {
+  if (lang == TextLang::ja) {
+    const auto& lex = japanese_lexicon();
+    auto it = lex.find(w.term);
+    if (it == lex.end()) it = lex.find(w.lower);
+    w.valence = it == lex.end() ? 0.0f : static_cast<float>(it->second);
+    const auto b = japanese_boosters().find(w.term);
+    w.boost = b == japanese_boosters().end() ? 0.0 : b->second;
+    w.negation = japanese_negation(w.term);
+  } else {
+    const auto it = english_lexicon().find(w.lower);
+    w.valence = it == english_lexicon().end() ? 0.0f : static_cast<float>(it->second);
+    const auto b = english_boosters().find(w.lower);
+    w.boost = b == english_boosters().end() ? 0.0 : b->second;
+    w.negation = english_negation(w.lower);
+  }
+}
 
 double lexicon_sentence_score(std::string_view text, Span sentence, TextLang lang, std::span<const Word> words) {
   const std::string_view s = text.substr(sentence.begin, sentence.end - sentence.begin);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <exception>
@@ -58,9 +59,82 @@ struct Pending {
   std::string lang_hint;
 };
 
+// The stored sentiment of a text: the trained model's when there is one, else the lexicon's.
+struct Verdict {
+  double score;
+  int label;
+  const char* method;
+};
+Verdict verdict(const ProcessedText& p, const SentimentModel* model) {
+  if (model != nullptr) {
+    const auto pr = model->predict_proba(p);
+    return {pr[2] - pr[0], model->predict(p), "model"};
+  }
+  return {p.score, p.label, "lexicon"};
+}
+
+// What storing needs of one processed text, made on the worker thread: a text's words are ~100 bytes each and
+// most are particles, so a batch of whole ProcessedTexts would stream hundreds of megabytes through memory.
+struct Prepared {
+  struct Token {
+    uint32_t sentence, begin, end;
+    uint32_t term_at, term_size, display_at, display_size;  // in `strings`
+    Pos pos;
+    TextLang lang;  // the sentence's
+    bool follows;   // the word right before it (punctuation included) is the previous token of the sentence
+  };
+  std::string text;  // normalised
+  TextLang lang = TextLang::en;
+  std::vector<SentenceResult> sentences;
+  std::vector<Token> tokens;  // content words
+  std::string strings;        // the tokens' terms and display forms, back to back
+  Verdict verdict{};
+  [[nodiscard]] std::string_view term(const Token& t) const { return {strings.data() + t.term_at, t.term_size}; }
+  [[nodiscard]] std::string_view display(const Token& t) const {
+    return {strings.data() + t.display_at, t.display_size};
+  }
+};
+
+Prepared prepare(ProcessedText&& p, const SentimentModel* model) {
+  Prepared r;
+  r.verdict = verdict(p, model);
+  size_t last_token_word = SIZE_MAX;
+  for (size_t i = 0; i < p.words.size(); ++i) {
+    const Word& w = p.words[i];
+    if (!w.content) continue;
+    const uint32_t sent = p.word_sentence[i];
+    const TextLang lang = sent < p.sentences.size() ? p.sentences[sent].lang : p.lang;
+    Prepared::Token t{};
+    t.sentence = sent;
+    t.begin = w.begin;
+    t.end = w.end;
+    t.pos = w.pos;
+    t.lang = lang;
+    t.follows = last_token_word != SIZE_MAX && last_token_word + 1 == i && p.word_sentence[last_token_word] == sent;
+    t.term_at = static_cast<uint32_t>(r.strings.size());
+    t.term_size = static_cast<uint32_t>(w.term.size());
+    r.strings += w.term;
+    // How people read it: "many", not the stem "mani".
+    if (lang == TextLang::ja || w.lower == w.term) {
+      t.display_at = t.term_at;
+      t.display_size = t.term_size;
+    } else {
+      t.display_at = static_cast<uint32_t>(r.strings.size());
+      t.display_size = static_cast<uint32_t>(w.lower.size());
+      r.strings += w.lower;
+    }
+    r.tokens.push_back(t);
+    last_token_word = i;
+  }
+  r.text = std::move(p.text);
+  r.lang = p.lang;
+  r.sentences = std::move(p.sentences);
+  return r;
+}
+
 // Processes texts on `toks.size()` threads (each with its own tokeniser); rethrows the first failure.
-void process_all(std::vector<Pending>& in, std::vector<ProcessedText>& out,
-                 std::vector<std::unique_ptr<Tokeniser>>& toks) {
+void process_all(std::vector<Pending>& in, std::vector<Prepared>& out, std::vector<std::unique_ptr<Tokeniser>>& toks,
+                 const SentimentModel* model) {
   out.resize(in.size());
   std::atomic<size_t> next{0};
   std::exception_ptr failure;
@@ -68,7 +142,7 @@ void process_all(std::vector<Pending>& in, std::vector<ProcessedText>& out,
   auto work = [&](Tokeniser& tok) {
     try {
       for (size_t i = next.fetch_add(1); i < in.size(); i = next.fetch_add(1))
-        out[i] = process_text(in[i].raw, in[i].lang_hint, tok);
+        out[i] = prepare(process_text(in[i].raw, in[i].lang_hint, tok), model);
     } catch (...) {
       std::lock_guard lock(m);
       if (!failure) failure = std::current_exception();
@@ -85,12 +159,13 @@ void process_all(std::vector<Pending>& in, std::vector<ProcessedText>& out,
 // Processes a batch on worker threads while the caller reads the next batch and stores the previous one.
 class AsyncProcessor {
  public:
-  explicit AsyncProcessor(std::vector<std::unique_ptr<Tokeniser>>& toks) : toks_(toks) {}
+  AsyncProcessor(std::vector<std::unique_ptr<Tokeniser>>& toks, const SentimentModel* model)
+      : toks_(toks), model_(model) {}
   ~AsyncProcessor() { join(); }
   AsyncProcessor(const AsyncProcessor&) = delete;
   AsyncProcessor& operator=(const AsyncProcessor&) = delete;
 
-  void start(std::vector<Pending>& in, std::vector<ProcessedText>& out) {
+  void start(std::vector<Pending>& in, std::vector<Prepared>& out) {
     out.resize(in.size());
     next_ = 0;
     failure_ = nullptr;
@@ -98,7 +173,7 @@ class AsyncProcessor {
       pool_.emplace_back([this, &in, &out, t = tok.get()] {
         try {
           for (size_t i = next_.fetch_add(1); i < in.size(); i = next_.fetch_add(1))
-            out[i] = process_text(in[i].raw, in[i].lang_hint, *t);
+            out[i] = prepare(process_text(in[i].raw, in[i].lang_hint, *t), model_);
         } catch (...) {
           std::lock_guard lock(m_);
           if (!failure_) failure_ = std::current_exception();
@@ -118,6 +193,7 @@ class AsyncProcessor {
     pool_.clear();
   }
   std::vector<std::unique_ptr<Tokeniser>>& toks_;
+  const SentimentModel* model_;
   std::vector<std::thread> pool_;
   std::atomic<size_t> next_{0};
   std::exception_ptr failure_;
@@ -138,20 +214,19 @@ class Terms {
     ws.scan("text_terms", [&](const store::Chunk& c) {
       const auto& t = c.as<StringColumn>("term");
       const auto& l = c.as<std::vector<uint32_t>>("lang");
-      for (size_t i = 0; i < t.size(); ++i) index_.emplace(key(t[i], static_cast<TextLang>(l[i])), next_++);
+      for (size_t i = 0; i < t.size(); ++i) index_.at(l[i] == 1 ? 1 : 0).emplace(std::string(t[i]), next_++);
     });
     stored_ = next_;
   }
-  uint32_t id(const Word& w, TextLang lang) {
-    auto [it, inserted] = index_.try_emplace(key(w.term, lang), next_);
-    if (inserted) {
-      ++next_;
-      fresh_term_.push_back(w.term);
-      fresh_display_.push_back(lang == TextLang::ja ? w.term : w.lower);  // how people read it: "many", not "mani"
-      fresh_pos_.push_back(pos_name(w.pos));
-      fresh_lang_.push_back(static_cast<uint32_t>(lang));
-    }
-    return it->second;
+  uint32_t id(std::string_view term, std::string_view display, Pos pos, TextLang lang) {
+    auto& index = index_[static_cast<size_t>(lang)];
+    if (const auto it = index.find(term); it != index.end()) return it->second;
+    index.emplace(std::string(term), next_);
+    fresh_term_.push_back(term);
+    fresh_display_.push_back(display);
+    fresh_pos_.push_back(pos_name(pos));
+    fresh_lang_.push_back(static_cast<uint32_t>(lang));
+    return next_++;
   }
   void save(store::Workspace& ws) {
     if (fresh_lang_.empty()) return;
@@ -168,12 +243,11 @@ class Terms {
   }
 
  private:
-  static std::string key(std::string_view term, TextLang lang) {
-    std::string k(term);
-    k += static_cast<char>('0' + static_cast<int>(lang));
-    return k;
-  }
-  std::unordered_map<std::string, uint32_t> index_;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::array<std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>>, 2> index_;  // by language
   uint32_t next_ = 0, stored_ = 0;
   StringColumn fresh_term_, fresh_display_, fresh_pos_;
   std::vector<uint32_t> fresh_lang_;
@@ -185,8 +259,7 @@ class ColumnarWriter {
   ColumnarWriter(store::Workspace& ws, int64_t import_id, Terms& terms) : ws_(ws), import_(import_id), terms_(terms) {}
   ~ColumnarWriter() = default;
 
-  uint32_t add(int64_t id, const ProcessedText& p, std::optional<Day> day) {
-    uint32_t n_tokens = 0;
+  void add(int64_t id, const Prepared& p, std::optional<Day> day) {
     for (const auto& s : p.sentences) {
       s_text_.push_back(id);
       s_begin_.push_back(s.span.begin);
@@ -194,33 +267,22 @@ class ColumnarWriter {
       s_lang_.push_back(static_cast<uint32_t>(s.lang));
       s_score_.push_back(s.score);
     }
-    // A content word "follows" when the word right before it (punctuation included) is the previous token.
-    size_t last_token_word = SIZE_MAX;
-    for (size_t i = 0; i < p.words.size(); ++i) {
-      const Word& w = p.words[i];
-      if (!w.content) continue;
-      const uint32_t sent = p.word_sentence[i];
-      const TextLang lang = sent < p.sentences.size() ? p.sentences[sent].lang : p.lang;
+    for (const auto& t : p.tokens) {
       t_text_.push_back(id);
-      t_sentence_.push_back(sent);
-      t_begin_.push_back(w.begin);
-      t_end_.push_back(w.end);
-      t_term_.push_back(terms_.id(w, lang));
-      t_follows_.push_back(
-          last_token_word != SIZE_MAX && last_token_word + 1 == i && p.word_sentence[last_token_word] == sent ? 1u
-                                                                                                              : 0u);
-      last_token_word = i;
-      ++n_tokens;
+      t_sentence_.push_back(t.sentence);
+      t_begin_.push_back(t.begin);
+      t_end_.push_back(t.end);
+      t_term_.push_back(terms_.id(p.term(t), p.display(t), t.pos, t.lang));
+      t_follows_.push_back(t.follows ? 1u : 0u);
     }
     x_id_.push_back(id);
     x_lang_.push_back(static_cast<uint32_t>(p.lang));
     x_day_.push_back(day.value_or(INT32_MIN));
     x_sentences_.push_back(static_cast<uint32_t>(p.sentences.size()));
-    x_tokens_.push_back(n_tokens);
+    x_tokens_.push_back(static_cast<uint32_t>(p.tokens.size()));
     if (t_text_.size() >= kChunkRows) flush_tokens();
     if (s_text_.size() >= kChunkRows) flush_sentences();
     if (x_id_.size() >= kChunkRows) flush_texts();
-    return n_tokens;
   }
 
   void finish() {
@@ -281,20 +343,6 @@ class ColumnarWriter {
   std::vector<uint32_t> x_lang_, x_sentences_, x_tokens_;
   std::vector<int32_t> x_day_;
 };
-
-// The stored sentiment of a text: the trained model's when there is one, else the lexicon's.
-struct Verdict {
-  double score;
-  int label;
-  const char* method;
-};
-Verdict verdict(const ProcessedText& p, const SentimentModel* model) {
-  if (model != nullptr) {
-    const auto pr = model->predict_proba(p);
-    return {pr[2] - pr[0], model->predict(p), "model"};
-  }
-  return {p.score, p.label, "lexicon"};
-}
 
 std::optional<SentimentModel> load_model(store::Workspace& ws) {
   Stmt s(ws.db(), "SELECT data FROM voice_models WHERE name='sentiment'");
@@ -413,7 +461,8 @@ class TextInserter {
            "lang_given, rating, extra, text, sentences, tokens, score, label, method) "
            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         db_(ws.db()) {}
-  int64_t insert(int64_t import_id, const RowMeta& m, const ProcessedText& p, const Verdict& v) {
+  int64_t insert(int64_t import_id, const RowMeta& m, const Prepared& p) {
+    const Verdict& v = p.verdict;
     s_.bind(1, import_id).bind(2, static_cast<int64_t>(m.line));
     bind_opt(3, m.text_id);
     s_.bind(4, std::string_view(m.source));
@@ -432,9 +481,7 @@ class TextInserter {
       s_.bind_null(11);
     bind_opt(12, m.extra);
     s_.bind(13, std::string_view(p.text));
-    int64_t tokens = 0;
-    for (const auto& w : p.words) tokens += w.content ? 1 : 0;
-    s_.bind(14, static_cast<int64_t>(p.sentences.size())).bind(15, tokens);
+    s_.bind(14, static_cast<int64_t>(p.sentences.size())).bind(15, static_cast<int64_t>(p.tokens.size()));
     s_.bind(16, v.score).bind(17, static_cast<int64_t>(v.label)).bind(18, std::string_view(v.method));
     s_.step();
     s_.reset();
@@ -555,17 +602,17 @@ TextImportOutcome import_texts(store::Workspace& ws, const TextImportRequest& re
   struct Batch {
     std::vector<Pending> in;
     std::vector<RowMeta> metas;
-    std::vector<ProcessedText> out;
+    std::vector<Prepared> out;
   };
   Batch batch_a, batch_b;
   Batch* fill = &batch_a;  // being read
   Batch* work = &batch_b;  // being processed
   bool busy = false;
-  AsyncProcessor proc(toks);
+  AsyncProcessor proc(toks, model ? &*model : nullptr);
   auto store_batch = [&](Batch& b) {
     for (size_t i = 0; i < b.in.size(); ++i) {
-      const auto v = verdict(b.out[i], model ? &*model : nullptr);
-      const int64_t id = inserter.insert(rec.id, b.metas[i], b.out[i], v);
+      const Verdict& v = b.out[i].verdict;
+      const int64_t id = inserter.insert(rec.id, b.metas[i], b.out[i]);
       writer.add(id, b.out[i], b.metas[i].day);
       ++by_source[b.metas[i].source];
       ++by_lang[std::string(lang_code(b.out[i].lang))];
@@ -779,13 +826,14 @@ uint64_t retokenise(store::Workspace& ws, unsigned threads) {
     std::vector<int64_t> ids;
     std::vector<std::optional<Day>> days;
     std::vector<Pending> batch;
-    std::vector<ProcessedText> done;
+    std::vector<Prepared> done;
     auto flush = [&] {
-      process_all(batch, done, toks);
+      process_all(batch, done, toks, model ? &*model : nullptr);
       for (size_t i = 0; i < batch.size(); ++i) {
-        const uint32_t tokens = writer.add(ids[i], done[i], days[i]);
-        const auto v = verdict(done[i], model ? &*model : nullptr);
-        upd.bind(1, static_cast<int64_t>(done[i].sentences.size())).bind(2, static_cast<int64_t>(tokens));
+        writer.add(ids[i], done[i], days[i]);
+        const auto tokens = static_cast<int64_t>(done[i].tokens.size());
+        const Verdict& v = done[i].verdict;
+        upd.bind(1, static_cast<int64_t>(done[i].sentences.size())).bind(2, tokens);
         upd.bind(3, v.score).bind(4, static_cast<int64_t>(v.label)).bind(5, std::string_view(v.method)).bind(6, ids[i]);
         upd.step();
         upd.reset();

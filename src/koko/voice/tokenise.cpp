@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <unordered_map>
 
 #include "koko/core/error.hpp"
+#include "koko/voice/lexicon.hpp"
 #include "koko/voice/utf8.hpp"
 #include "koko/voice/voice.hpp"
 
@@ -257,17 +259,18 @@ struct Tokeniser::Impl {
   // Japanese (created on the first Japanese sentence)
   MeCab::Tagger* tagger = nullptr;
   MeCab::Lattice* lattice = nullptr;
-  struct FeatureInfo {
-    Pos pos = Pos::function;
-    bool contrast = false;
-    bool base_is_surface = false;  // unknown words and entries without a base form
-    bool content = false;
-    std::string term;
-  };
-  std::unordered_map<const char*, FeatureInfo> features;
-  FeatureInfo unknown;
 
-  static FeatureInfo describe(const char* feature) {
+  // What a MeCab dictionary entry says never changes: it is worked out once per entry, keyed by the entry's
+  // feature string (which lives in the mapped dictionary), as a finished word for the surface first seen with it.
+  struct Entry {
+    bool base_is_surface = false;  // unknown words and entries without a base form
+    Word word;                     // term, pos, content, contrast and sentiment for surface `word.lower`
+  };
+  std::deque<Entry> entries;
+  std::vector<std::pair<const char*, const Entry*>> slots = std::vector<std::pair<const char*, const Entry*>>(1024);
+  int shift = 64 - 10;
+
+  static Entry describe(const char* feature, std::string_view surface) {
     // The first seven fields only, without measuring the whole feature string.
     std::array<std::string_view, 7> f{};
     size_t field = 0;
@@ -278,22 +281,40 @@ struct Tokeniser::Impl {
         start = feature + 1;
       }
     }
-    FeatureInfo i;
-    i.pos = ja_pos(f[0], f[1]);
-    i.base_is_surface = f[6].empty() || f[6] == "*";
-    i.term = i.base_is_surface ? std::string() : std::string(f[6]);
-    i.contrast = !i.base_is_surface && is_contrast(f[0], f[1], i.term);
-    i.content = !i.base_is_surface && is_content(TextLang::ja, i.pos, i.term);
-    return i;
+    Entry e;
+    Word& w = e.word;
+    w.pos = ja_pos(f[0], f[1]);
+    w.lower = std::string(surface);
+    e.base_is_surface = f[6].empty() || f[6] == "*";
+    w.term = e.base_is_surface ? w.lower : std::string(f[6]);
+    w.contrast = !e.base_is_surface && is_contrast(f[0], f[1], w.term);
+    w.content = is_content(TextLang::ja, w.pos, w.term);
+    detail::set_sentiment(w, TextLang::ja);
+    return e;
   }
-  const FeatureInfo& feature_info(const char* feature) {
-    auto it = features.find(feature);
-    if (it == features.end()) it = features.emplace(feature, describe(feature)).first;
-    return it->second;
-  }
-  const FeatureInfo& unknown_info(const char* feature) {
-    unknown = describe(feature);
-    return unknown;
+  // Open addressing on the feature pointer: one probe, no division, for the ~10 words of every sentence.
+  const Entry& entry(const char* feature, std::string_view surface) {
+    const auto hash = [&](const char* p) {
+      return static_cast<size_t>((reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull) >> shift);
+    };
+    const size_t mask = slots.size() - 1;
+    size_t h = hash(feature);
+    for (; slots[h].first != nullptr; h = (h + 1) & mask)
+      if (slots[h].first == feature) return *slots[h].second;
+    const Entry& e = entries.emplace_back(describe(feature, surface));
+    slots[h] = {feature, &e};
+    if (entries.size() * 2 > slots.size()) {  // keep the table at most half full
+      std::vector<std::pair<const char*, const Entry*>> old(slots.size() * 2);
+      old.swap(slots);
+      --shift;
+      for (const auto& [k, v] : old) {
+        if (k == nullptr) continue;
+        size_t i = hash(k);
+        while (slots[i].first != nullptr) i = (i + 1) & (slots.size() - 1);
+        slots[i] = {k, v};
+      }
+    }
+    return e;
   }
 
   ~Impl() {
@@ -306,7 +327,9 @@ struct Tokeniser::Impl {
 
   void english(std::string_view text, Span span, std::vector<Word>& out);
   void japanese(std::string_view text, Span span, std::vector<Word>& out);
-  void english_word(std::string_view text, uint32_t b, uint32_t e, bool number, std::vector<Word>& out);
+  // scored_as: the language whose lexicon scores the word (a Latin word in a Japanese sentence is scored as Japanese)
+  void english_word(std::string_view text, uint32_t b, uint32_t e, bool number, TextLang scored_as,
+                    std::vector<Word>& out);
 };
 
 Tokeniser::Tokeniser(const UserDictionary* user) : impl_(std::make_unique<Impl>()) {
@@ -331,7 +354,8 @@ void Tokeniser::words(std::string_view text, Span span, TextLang lang, std::vect
     impl_->english(text, span, out);
 }
 
-void Tokeniser::Impl::english_word(std::string_view text, uint32_t b, uint32_t e, bool number, std::vector<Word>& out) {
+void Tokeniser::Impl::english_word(std::string_view text, uint32_t b, uint32_t e, bool number, TextLang scored_as,
+                                   std::vector<Word>& out) {
   Word w;
   w.begin = b;
   w.end = e;
@@ -359,6 +383,7 @@ void Tokeniser::Impl::english_word(std::string_view text, uint32_t b, uint32_t e
     w.pos = Pos::word;
   }
   w.content = is_content(TextLang::en, w.pos, w.lower) && !is_stop_word(TextLang::en, w.term);
+  detail::set_sentiment(w, scored_as);
   out.push_back(std::move(w));
 }
 
@@ -388,14 +413,15 @@ void Tokeniser::Impl::english(std::string_view text, Span span, std::vector<Word
         w.term = ascii_lower(user->entries()[k].word);
         w.pos = Pos::user;
         w.content = true;
+        detail::set_sentiment(w, TextLang::en);
         out.push_back(std::move(w));
       }
       continue;
     }
     if (status >= UBRK_WORD_NUMBER && status < UBRK_WORD_NUMBER_LIMIT) {
-      english_word(text, span.begin + b, span.begin + e, true, out);
+      english_word(text, span.begin + b, span.begin + e, true, TextLang::en, out);
     } else if (status >= UBRK_WORD_LETTER && status < UBRK_WORD_IDEO_LIMIT) {
-      english_word(text, span.begin + b, span.begin + e, false, out);
+      english_word(text, span.begin + b, span.begin + e, false, TextLang::en, out);
     } else {
       // Punctuation and symbols are kept for sentiment ("!" adds emphasis); spaces are not words.
       const std::string_view p = s.substr(b, e - b);
@@ -405,6 +431,7 @@ void Tokeniser::Impl::english(std::string_view text, Span span, std::vector<Word
       w.end = span.begin + e;
       w.lower = w.term = std::string(p);
       w.pos = Pos::symbol;
+      detail::set_sentiment(w, TextLang::en);
       out.push_back(std::move(w));
     }
   }
@@ -442,38 +469,42 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
     if (node->length == 0) continue;
     const auto b = static_cast<uint32_t>(node->surface - s.data());
     const std::string_view surface(node->surface, node->length);
-    Word w;
-    w.begin = span.begin + b;
-    w.end = w.begin + node->length;
-    w.lower = std::string(surface);
     const bool user_node = !matches.empty() && std::any_of(matches.begin(), matches.end(), [&](const auto& m) {
       return m.first.begin == b && m.first.end == b + node->length;
     });
     if (user_node) {
+      Word w;
+      w.begin = span.begin + b;
+      w.end = w.begin + node->length;
+      w.lower = std::string(surface);
       w.pos = Pos::user;
       w.term = w.lower;
-    } else {
-      // Latin words inside Japanese text are English words: stem them the same way.
-      if (static_cast<unsigned char>(surface[0]) < 0x80 &&
-          ((surface[0] >= 'a' && surface[0] <= 'z') || (surface[0] >= 'A' && surface[0] <= 'Z'))) {
-        english_word(text, w.begin, w.end, false, out);
-        continue;
-      }
-      // What a dictionary entry says never changes: work it out once per entry (its feature string).
-      const FeatureInfo& info =
-          node->stat == MECAB_NOR_NODE ? feature_info(node->feature) : unknown_info(node->feature);
-      w.pos = info.pos;
-      w.contrast = info.contrast;
-      if (info.base_is_surface) {
-        w.term = w.lower;
-        w.content = is_content(TextLang::ja, w.pos, w.term);
-      } else {
-        w.term = info.term;
-        w.content = info.content;
-      }
+      w.content = is_content(TextLang::ja, w.pos, w.term);
+      detail::set_sentiment(w, TextLang::ja);
+      out.push_back(std::move(w));
+      continue;
     }
-    if (user_node) w.content = is_content(TextLang::ja, w.pos, w.term);
-    out.push_back(std::move(w));
+    // Latin words inside Japanese text are English words: stem them the same way.
+    if (static_cast<unsigned char>(surface[0]) < 0x80 &&
+        ((surface[0] >= 'a' && surface[0] <= 'z') || (surface[0] >= 'A' && surface[0] <= 'Z'))) {
+      english_word(text, span.begin + b, span.begin + b + node->length, false, TextLang::ja, out);
+      continue;
+    }
+    const Entry& e = entry(node->feature, surface);
+    if (e.word.lower == surface) {
+      out.push_back(e.word);
+    } else {
+      // Another surface of the same entry (always so for unknown words): what depends on the surface is redone.
+      Word& w = out.emplace_back();
+      w.pos = e.word.pos;
+      w.contrast = e.word.contrast;
+      w.lower = std::string(surface);
+      w.term = e.base_is_surface ? w.lower : e.word.term;
+      w.content = e.base_is_surface ? is_content(TextLang::ja, w.pos, w.term) : e.word.content;
+      detail::set_sentiment(w, TextLang::ja);
+    }
+    out.back().begin = span.begin + b;
+    out.back().end = span.begin + b + node->length;
   }
   // Adjacent katakana nouns are one loanword compound (スマート + フォン → スマートフォン), and adjacent ASCII
   // pieces are one word (Wi + - + Fi → wi-fi).
@@ -491,6 +522,7 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
         prev.end = w.end;
         prev.pos = Pos::word;
         prev.content = is_content(TextLang::en, prev.pos, prev.term);
+        detail::set_sentiment(prev, TextLang::ja);
         continue;
       }
       if (kata && prev.end == w.begin && (prev.pos == Pos::noun || prev.pos == Pos::proper_noun) &&
@@ -500,6 +532,7 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
         prev.end = w.end;
         prev.pos = Pos::noun;
         prev.content = is_content(TextLang::ja, prev.pos, prev.term);
+        detail::set_sentiment(prev, TextLang::ja);
         continue;
       }
     }

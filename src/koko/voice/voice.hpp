@@ -49,6 +49,11 @@ struct Word {
   bool content = false;   // a content word that is not a stop word
   bool caps = false;      // English: written in capitals (emphasis)
   bool contrast = false;  // but, however; が (conjunctive), けど, しかし, ただ
+  // What the sentiment lexicon of the sentence's language says about the word, looked up by the tokeniser (once
+  // per dictionary entry in Japanese), so scoring a sentence hashes nothing.
+  bool negation = false;  // not, never, n't; ない, ぬ, ず, なし
+  float valence = 0;      // lexicon valence (VADER's scale, -4 … +4); 0 when the word is not a sentiment word
+  double boost = 0;       // an intensifier's step (very, とても: +0.293) or a dampener's (slightly, 少し: -0.293)
 };
 
 // Compounds and brand names that must never be split (`koko voice dict add スマートフォン`).
