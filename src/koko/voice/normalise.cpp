@@ -130,17 +130,62 @@ std::string nfkc_utf8(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// Bytes that may start a character the whitespace pass changes: controls and space, and the lead bytes of U+0085,
+// U+00A0, U+02BC (C2, CA), U+2018/2019/200B-D/2028/2029/2060 (E2), U+3000 (E3 80 80) and U+FEFF (EF).
+constexpr std::array<bool, 256> kMaybeSpecial = [] {
+  std::array<bool, 256> t{};
+  for (int b = 0; b <= 0x20; ++b) t[static_cast<size_t>(b)] = true;
+  for (int b : {0xC2, 0xCA, 0xE2, 0xE3, 0xEF}) t[static_cast<size_t>(b)] = true;
+  return t;
+}();
+
+}  // namespace
+
 std::string normalise_text(std::string_view raw) {
   const bool markup = raw.find_first_of("<&") != std::string_view::npos;
-  std::string s = markup ? strip_markup(raw) : std::string(raw);
+  std::string stripped;
+  if (markup) stripped = strip_markup(raw);
+  std::string_view s = markup ? std::string_view(stripped) : raw;
   bool ascii = true;
   for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-  if (!ascii) s = nfkc_utf8(s);
-  // Whitespace, apostrophes and zero-width characters, in one pass.
+  std::string normalised;
+  if (!ascii) {
+    normalised = nfkc_utf8(s);
+    s = normalised;
+  }
+  // Whitespace, apostrophes and zero-width characters, in one pass; runs of other characters are copied whole.
   std::string out;
   out.reserve(s.size());
   bool space = false, newline = false;
+  const auto separate = [&] {
+    if (!out.empty()) {
+      if (newline)
+        out += '\n';
+      else if (space)
+        out += ' ';
+    }
+    space = newline = false;
+  };
   for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size()) {
+      const auto b = static_cast<unsigned char>(s[j]);
+      if (!kMaybeSpecial[b]) {
+        ++j;
+      } else if (b == 0xE3 && j + 2 < s.size() && !(s[j + 1] == '\x80' && s[j + 2] == '\x80')) {
+        j += 3;  // kana and CJK punctuation other than the ideographic space
+      } else {
+        break;
+      }
+    }
+    if (j > i) {
+      separate();
+      out.append(s, i, j - i);
+      i = j;
+      continue;
+    }
     size_t len = 1;
     const char32_t c = decode(s, i, len);
     if (c == '\r' || c == '\n' || c == 0x2028 || c == 0x2029 || c == 0x85) {
@@ -157,13 +202,7 @@ std::string normalise_text(std::string_view raw) {
       i += len;
       continue;
     }
-    if (!out.empty()) {
-      if (newline)
-        out += '\n';
-      else if (space)
-        out += ' ';
-    }
-    space = newline = false;
+    separate();
     if (c == 0x2019 || c == 0x2018 || c == 0x02BC)
       out += '\'';
     else
@@ -176,6 +215,12 @@ std::string normalise_text(std::string_view raw) {
 TextLang detect_language(std::string_view text) {
   size_t ja = 0, latin = 0;
   for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {  // ASCII: only letters count
+      latin += ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ? 1 : 0;
+      ++i;
+      continue;
+    }
     size_t len = 1;
     const char32_t c = decode(text, i, len);
     if (detail::is_japanese(c))

@@ -535,6 +535,9 @@ TextImportOutcome import_texts(store::Workspace& ws, const TextImportRequest& re
     date_format = *f;
   }
   const std::string checksum = store::file_checksum(req.file);
+  // A large page cache for the import's one transaction: B-tree pages that stay in memory until the commit are
+  // written to the WAL once, instead of again every time the default 2 MB cache spills them (-6 % time at 50 MB).
+  ws.exec("PRAGMA cache_size=-262144");
   store::Workspace::Transaction tx(ws);
   ensure_schema(ws);
   if (auto prior = ws.find_import("texts", checksum)) {
