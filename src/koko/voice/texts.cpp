@@ -2,6 +2,7 @@
 #include "koko/voice/texts.hpp"
 
 #include <fmt/format.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -208,25 +209,29 @@ std::vector<std::unique_ptr<Tokeniser>> make_tokenisers(unsigned n, const UserDi
 
 // ---- The term dictionary and columnar writers --------------------------------------------------------------------
 
+// Term → id for every (term, language) ever stored: a flat open-addressing table of (hash tag, id + 1) over an
+// arena of the terms, one probe per token in the common case.
 class Terms {
  public:
-  explicit Terms(store::Workspace& ws) {
+  explicit Terms(store::Workspace& ws) : slots_(1 << 16, 0), mask_((1 << 16) - 1) {
     ws.scan("text_terms", [&](const store::Chunk& c) {
       const auto& t = c.as<StringColumn>("term");
       const auto& l = c.as<std::vector<uint32_t>>("lang");
-      for (size_t i = 0; i < t.size(); ++i) index_.at(l[i] == 1 ? 1 : 0).emplace(std::string(t[i]), next_++);
+      for (size_t i = 0; i < t.size(); ++i) insert(t[i], l[i] == 1 ? TextLang::ja : TextLang::en, hash(t[i], l[i]));
     });
-    stored_ = next_;
   }
   uint32_t id(std::string_view term, std::string_view display, Pos pos, TextLang lang) {
-    auto& index = index_[static_cast<size_t>(lang)];
-    if (const auto it = index.find(term); it != index.end()) return it->second;
-    index.emplace(std::string(term), next_);
+    const uint64_t h = hash(term, static_cast<uint32_t>(lang));
+    for (size_t i = h & mask_; slots_[i] != 0; i = (i + 1) & mask_) {
+      if ((slots_[i] >> 32) != (h >> 32)) continue;
+      const auto k = static_cast<uint32_t>(slots_[i]) - 1;
+      if (lang_[k] == lang && key(k) == term) return k;
+    }
     fresh_term_.push_back(term);
     fresh_display_.push_back(display);
     fresh_pos_.push_back(pos_name(pos));
     fresh_lang_.push_back(static_cast<uint32_t>(lang));
-    return next_++;
+    return insert(term, lang, h);
   }
   void save(store::Workspace& ws) {
     if (fresh_lang_.empty()) return;
@@ -243,12 +248,35 @@ class Terms {
   }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::array<std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>>, 2> index_;  // by language
-  uint32_t next_ = 0, stored_ = 0;
+  static uint64_t hash(std::string_view term, uint32_t lang) {
+    return XXH3_64bits_withSeed(term.data(), term.size(), lang);
+  }
+  [[nodiscard]] std::string_view key(uint32_t k) const {
+    return std::string_view(arena_).substr(offsets_[k], offsets_[k + 1] - offsets_[k]);
+  }
+  uint32_t insert(std::string_view term, TextLang lang, uint64_t h) {
+    const auto k = static_cast<uint32_t>(lang_.size());
+    arena_ += term;
+    offsets_.push_back(arena_.size());
+    lang_.push_back(lang);
+    if (lang_.size() * 2 > slots_.size()) {  // at most half full
+      slots_.assign(slots_.size() * 2, 0);
+      mask_ = slots_.size() - 1;
+      for (uint32_t j = 0; j + 1 < lang_.size(); ++j) place(hash(key(j), static_cast<uint32_t>(lang_[j])), j);
+    }
+    place(h, k);
+    return k;
+  }
+  void place(uint64_t h, uint32_t k) {
+    size_t i = h & mask_;
+    while (slots_[i] != 0) i = (i + 1) & mask_;
+    slots_[i] = (h & 0xFFFFFFFF00000000ull) | (static_cast<uint64_t>(k) + 1);
+  }
+  std::vector<uint64_t> slots_;
+  size_t mask_;
+  std::string arena_;
+  std::vector<size_t> offsets_{0};
+  std::vector<TextLang> lang_;
   StringColumn fresh_term_, fresh_display_, fresh_pos_;
   std::vector<uint32_t> fresh_lang_;
 };
