@@ -27,7 +27,7 @@ std::vector<Word> words_of(std::string_view text, TextLang lang, const UserDicti
 std::vector<std::string> content_terms(std::string_view text, TextLang lang, const UserDictionary* user = nullptr) {
   std::vector<std::string> out;
   for (const auto& w : words_of(text, lang, user))
-    if (w.content) out.push_back(w.term);
+    if (w.content) out.emplace_back(w.term);
   return out;
 }
 
@@ -139,7 +139,7 @@ TEST(VoiceTokens, JapaneseBaseFormsAndPartsOfSpeech) {
   std::vector<Pos> pos;
   for (const auto& x : w)
     if (x.content) {
-      content.push_back(x.term);
+      content.emplace_back(x.term);
       pos.push_back(x.pos);
     }
   EXPECT_EQ(content, (Terms{"部屋", "広い", "朝食", "美味しい", "泊まる"}));

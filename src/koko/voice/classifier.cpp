@@ -49,15 +49,15 @@ void text_features(const ProcessedText& t, std::vector<std::string>& out) {
     const Word& w = t.words[i];
     const uint32_t s = t.word_sentence[i];
     if (w.pos == Pos::symbol) {
-      if (w.lower == "!" || w.lower == "?") out.push_back("p:" + w.lower);
+      if (w.lower == "!" || w.lower == "?") out.push_back(fmt::format("p:{}", w.lower));
       prev = nullptr;
       continue;
     }
     const bool ja = s < t.sentences.size() && t.sentences[s].lang == TextLang::ja;
-    out.push_back("w:" + (ja ? w.term : w.lower));
+    out.push_back(fmt::format("w:{}", ja ? w.term : w.lower));
     if (!ja) {
-      if (w.term != w.lower) out.push_back("s:" + w.term);
-      if (prev != nullptr && prev_sentence == s) out.push_back("b:" + prev->lower + " " + w.lower);
+      if (w.term != w.lower) out.push_back(fmt::format("s:{}", w.term));
+      if (prev != nullptr && prev_sentence == s) out.push_back(fmt::format("b:{} {}", prev->lower, w.lower));
     }
     prev = &w;
     prev_sentence = s;

@@ -221,6 +221,11 @@ TextLang detect_language(std::string_view text) {
       ++i;
       continue;
     }
+    if (b >= 0xE5 && b <= 0xE9 && i + 2 < text.size()) {  // U+5000–U+9FFF: all CJK ideographs
+      ++ja;
+      i += 3;
+      continue;
+    }
     size_t len = 1;
     const char32_t c = decode(text, i, len);
     if (detail::is_japanese(c))

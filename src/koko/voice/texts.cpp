@@ -74,12 +74,12 @@ Verdict verdict(const ProcessedText& p, const SentimentModel* model) {
   return {p.score, p.label, "lexicon"};
 }
 
-// What storing needs of one processed text, made on the worker thread: a text's words are ~100 bytes each and
+// What storing needs of one processed text, made on the worker thread: a text's words are ~70 bytes each and
 // most are particles, so a batch of whole ProcessedTexts would stream hundreds of megabytes through memory.
 struct Prepared {
   struct Token {
     uint32_t sentence, begin, end;
-    uint32_t term_at, term_size, display_at, display_size;  // in `strings`
+    std::string_view term, display;  // views into the pool of words (Word's)
     Pos pos;
     TextLang lang;  // the sentence's
     bool follows;   // the word right before it (punctuation included) is the previous token of the sentence
@@ -88,12 +88,7 @@ struct Prepared {
   TextLang lang = TextLang::en;
   std::vector<SentenceResult> sentences;
   std::vector<Token> tokens;  // content words
-  std::string strings;        // the tokens' terms and display forms, back to back
   Verdict verdict{};
-  [[nodiscard]] std::string_view term(const Token& t) const { return {strings.data() + t.term_at, t.term_size}; }
-  [[nodiscard]] std::string_view display(const Token& t) const {
-    return {strings.data() + t.display_at, t.display_size};
-  }
 };
 
 Prepared prepare(ProcessedText&& p, const SentimentModel* model) {
@@ -112,18 +107,8 @@ Prepared prepare(ProcessedText&& p, const SentimentModel* model) {
     t.pos = w.pos;
     t.lang = lang;
     t.follows = last_token_word != SIZE_MAX && last_token_word + 1 == i && p.word_sentence[last_token_word] == sent;
-    t.term_at = static_cast<uint32_t>(r.strings.size());
-    t.term_size = static_cast<uint32_t>(w.term.size());
-    r.strings += w.term;
-    // How people read it: "many", not the stem "mani".
-    if (lang == TextLang::ja || w.lower == w.term) {
-      t.display_at = t.term_at;
-      t.display_size = t.term_size;
-    } else {
-      t.display_at = static_cast<uint32_t>(r.strings.size());
-      t.display_size = static_cast<uint32_t>(w.lower.size());
-      r.strings += w.lower;
-    }
+    t.term = w.term;
+    t.display = lang == TextLang::ja ? w.term : w.lower;  // how people read it: "many", not the stem "mani"
     r.tokens.push_back(t);
     last_token_word = i;
   }
@@ -300,7 +285,7 @@ class ColumnarWriter {
       t_sentence_.push_back(t.sentence);
       t_begin_.push_back(t.begin);
       t_end_.push_back(t.end);
-      t_term_.push_back(terms_.id(p.term(t), p.display(t), t.pos, t.lang));
+      t_term_.push_back(terms_.id(t.term, t.display, t.pos, t.lang));
       t_follows_.push_back(t.follows ? 1u : 0u);
     }
     x_id_.push_back(id);

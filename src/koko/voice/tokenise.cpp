@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "koko/core/error.hpp"
+#include "koko/voice/intern.hpp"
 #include "koko/voice/lexicon.hpp"
 #include "koko/voice/utf8.hpp"
 #include "koko/voice/voice.hpp"
@@ -284,9 +285,9 @@ struct Tokeniser::Impl {
     Entry e;
     Word& w = e.word;
     w.pos = ja_pos(f[0], f[1]);
-    w.lower = std::string(surface);
+    w.lower = detail::intern(surface);
     e.base_is_surface = f[6].empty() || f[6] == "*";
-    w.term = e.base_is_surface ? w.lower : std::string(f[6]);
+    w.term = e.base_is_surface ? w.lower : detail::intern(f[6]);
     w.contrast = !e.base_is_surface && is_contrast(f[0], f[1], w.term);
     w.content = is_content(TextLang::ja, w.pos, w.term);
     detail::set_sentiment(w, TextLang::ja);
@@ -360,7 +361,10 @@ void Tokeniser::Impl::english_word(std::string_view text, uint32_t b, uint32_t e
   w.begin = b;
   w.end = e;
   const std::string_view surface = text.substr(b, e - b);
-  w.lower = ascii_lower(surface);
+  thread_local std::string lowered;
+  lowered.assign(surface);
+  for (auto& c : lowered) c = ascii_lower(c);
+  w.lower = detail::intern(lowered);
   bool upper = false, lower_seen = false;
   for (char c : surface) {
     upper = upper || (c >= 'A' && c <= 'Z');
@@ -377,9 +381,9 @@ void Tokeniser::Impl::english_word(std::string_view text, uint32_t b, uint32_t e
     if (stem_in.size() > 2 && stem_in.ends_with("'s")) stem_in.remove_suffix(2);
     const sb_symbol* r =
         sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(stem_in.data()), static_cast<int>(stem_in.size()));
-    w.term = r != nullptr
-                 ? std::string(reinterpret_cast<const char*>(r), static_cast<size_t>(sb_stemmer_length(stemmer)))
-                 : std::string(stem_in);
+    w.term = r != nullptr ? detail::intern(std::string_view(reinterpret_cast<const char*>(r),
+                                                            static_cast<size_t>(sb_stemmer_length(stemmer))))
+                          : stem_in;
     w.pos = Pos::word;
   }
   w.content = is_content(TextLang::en, w.pos, w.lower) && !is_stop_word(TextLang::en, w.term);
@@ -409,8 +413,8 @@ void Tokeniser::Impl::english(std::string_view text, Span span, std::vector<Word
         Word w;
         w.begin = span.begin + m.begin;
         w.end = span.begin + m.end;
-        w.lower = ascii_lower(s.substr(m.begin, m.end - m.begin));
-        w.term = ascii_lower(user->entries()[k].word);
+        w.lower = detail::intern(ascii_lower(s.substr(m.begin, m.end - m.begin)));
+        w.term = detail::intern(ascii_lower(user->entries()[k].word));
         w.pos = Pos::user;
         w.content = true;
         detail::set_sentiment(w, TextLang::en);
@@ -429,7 +433,7 @@ void Tokeniser::Impl::english(std::string_view text, Span span, std::vector<Word
       Word w;
       w.begin = span.begin + b;
       w.end = span.begin + e;
-      w.lower = w.term = std::string(p);
+      w.lower = w.term = detail::intern(p);
       w.pos = Pos::symbol;
       detail::set_sentiment(w, TextLang::en);
       out.push_back(std::move(w));
@@ -476,7 +480,7 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
       Word w;
       w.begin = span.begin + b;
       w.end = w.begin + node->length;
-      w.lower = std::string(surface);
+      w.lower = detail::intern(surface);
       w.pos = Pos::user;
       w.term = w.lower;
       w.content = is_content(TextLang::ja, w.pos, w.term);
@@ -498,7 +502,7 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
       Word& w = out.emplace_back();
       w.pos = e.word.pos;
       w.contrast = e.word.contrast;
-      w.lower = std::string(surface);
+      w.lower = detail::intern(surface);
       w.term = e.base_is_surface ? w.lower : e.word.term;
       w.content = e.base_is_surface ? is_content(TextLang::ja, w.pos, w.term) : e.word.content;
       detail::set_sentiment(w, TextLang::ja);
@@ -516,8 +520,7 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
       Word& prev = out[keep - 1];
       if (prev.end == w.begin && w.pos != Pos::user && prev.pos != Pos::user && ascii_word_piece(prev.lower) &&
           ascii_word_piece(w.lower)) {
-        prev.lower += w.lower;
-        prev.lower = ascii_lower(prev.lower);
+        prev.lower = detail::intern(ascii_lower(std::string(prev.lower) + std::string(w.lower)));
         prev.term = prev.lower;
         prev.end = w.end;
         prev.pos = Pos::word;
@@ -527,7 +530,7 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
       }
       if (kata && prev.end == w.begin && (prev.pos == Pos::noun || prev.pos == Pos::proper_noun) &&
           all_katakana(prev.lower)) {
-        prev.lower += w.lower;
+        prev.lower = detail::intern(std::string(prev.lower) + std::string(w.lower));
         prev.term = prev.lower;
         prev.end = w.end;
         prev.pos = Pos::noun;

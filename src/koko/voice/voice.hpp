@@ -43,8 +43,9 @@ std::vector<Span> split_sentences(std::string_view text, size_t max_bytes = 2000
 // Every word of a sentence: what sentiment reads. Content words (not stop words, not function words) are kept.
 struct Word {
   uint32_t begin = 0, end = 0;  // byte offsets into the normalised text
-  std::string term;             // English: lower-case Snowball stem; Japanese: base form (辞書形)
-  std::string lower;            // English: the lower-case surface; Japanese: the surface
+  // Views into koko's pool of words (valid for the life of the process): copying a word copies no characters.
+  std::string_view term;   // English: lower-case Snowball stem; Japanese: base form (辞書形)
+  std::string_view lower;  // English: the lower-case surface; Japanese: the surface
   Pos pos = Pos::word;
   bool content = false;   // a content word that is not a stop word
   bool caps = false;      // English: written in capitals (emphasis)
