@@ -680,12 +680,9 @@ TextImportOutcome import_texts(store::Workspace& ws, const TextImportRequest& re
       bad(fmt::format("the row has {} fields but the header has {}", r.fields.size(), header.size()), 0, {});
       continue;
     }
+    // Valid UTF-8: the CSV reader checks every field and the JSONL parser every string (invalid bytes are
+    // reported with their offset above, where --on-error skip applies).
     const std::string_view raw = r.fields[c_text];
-    if (const size_t badbyte = io::find_invalid_utf8(raw); badbyte != std::string_view::npos) {
-      bad(fmt::format("invalid UTF-8 at byte offset {} of the record", r.byte_offset + badbyte), c_text,
-          "re-save the file as UTF-8, name its encoding with --encoding, or skip bad rows with --on-error skip");
-      continue;
-    }
     if (io::trim(raw).empty()) {
       ++empty;
       continue;

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -267,8 +266,13 @@ struct Tokeniser::Impl {
     bool base_is_surface = false;  // unknown words and entries without a base form
     Word word;                     // term, pos, content, contrast and sentiment for surface `word.lower`
   };
-  std::deque<Entry> entries;
-  std::vector<std::pair<const char*, const Entry*>> slots = std::vector<std::pair<const char*, const Entry*>>(1024);
+  // The entries themselves sit in the open-addressing slots (keyed by feature pointer): one cache miss per lookup.
+  struct Slot {
+    const char* feature = nullptr;
+    Entry entry;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(1024);
+  size_t used = 0;
   int shift = 64 - 10;
 
   static Entry describe(const char* feature, std::string_view surface) {
@@ -293,29 +297,31 @@ struct Tokeniser::Impl {
     detail::set_sentiment(w, TextLang::ja);
     return e;
   }
-  // Open addressing on the feature pointer: one probe, no division, for the ~10 words of every sentence.
+  // Open addressing on the feature pointer: one probe, no division, for the ~10 words of every sentence. The
+  // reference is valid until the next call.
   const Entry& entry(const char* feature, std::string_view surface) {
     const auto hash = [&](const char* p) {
       return static_cast<size_t>((reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull) >> shift);
     };
-    const size_t mask = slots.size() - 1;
     size_t h = hash(feature);
-    for (; slots[h].first != nullptr; h = (h + 1) & mask)
-      if (slots[h].first == feature) return *slots[h].second;
-    const Entry& e = entries.emplace_back(describe(feature, surface));
-    slots[h] = {feature, &e};
-    if (entries.size() * 2 > slots.size()) {  // keep the table at most half full
-      std::vector<std::pair<const char*, const Entry*>> old(slots.size() * 2);
+    for (; slots[h].feature != nullptr; h = (h + 1) & (slots.size() - 1))
+      if (slots[h].feature == feature) return slots[h].entry;
+    if ((used + 1) * 2 > slots.size()) {  // keep the table at most half full
+      std::vector<Slot> old(slots.size() * 2);
       old.swap(slots);
       --shift;
-      for (const auto& [k, v] : old) {
-        if (k == nullptr) continue;
-        size_t i = hash(k);
-        while (slots[i].first != nullptr) i = (i + 1) & (slots.size() - 1);
-        slots[i] = {k, v};
+      for (auto& o : old) {
+        if (o.feature == nullptr) continue;
+        size_t i = hash(o.feature);
+        while (slots[i].feature != nullptr) i = (i + 1) & (slots.size() - 1);
+        slots[i] = std::move(o);
       }
+      h = hash(feature);
+      while (slots[h].feature != nullptr) h = (h + 1) & (slots.size() - 1);
     }
-    return e;
+    ++used;
+    slots[h] = {feature, describe(feature, surface)};
+    return slots[h].entry;
   }
 
   ~Impl() {
