@@ -119,8 +119,7 @@ std::string nfkc_utf8(std::string_view s) {
   const icu::Normalizer2* n = icu::Normalizer2::getNFKCInstance(err);
   if (U_FAILURE(err)) return std::string(s);
   const icu::StringPiece piece(s.data(), static_cast<int32_t>(s.size()));
-  if (n->isNormalizedUTF8(piece, err) && U_SUCCESS(err)) return std::string(s);
-  err = U_ZERO_ERROR;
+  // normalizeUTF8 copies the normalised stretches as they are: no separate check first (one pass, not two).
   std::string out;
   out.reserve(s.size());
   icu::StringByteSink<std::string> sink(&out);
@@ -221,10 +220,15 @@ TextLang detect_language(std::string_view text) {
       ++i;
       continue;
     }
-    if (b >= 0xE5 && b <= 0xE9 && i + 2 < text.size()) {  // U+5000–U+9FFF: all CJK ideographs
-      ++ja;
-      i += 3;
-      continue;
+    if (i + 2 < text.size()) {
+      const auto b1 = static_cast<unsigned char>(text[i + 1]);
+      // U+5000–U+9FFF: all CJK ideographs; U+3041–U+30FF: all kana.
+      if ((b >= 0xE5 && b <= 0xE9) ||
+          (b == 0xE3 && (b1 == 0x82 || b1 == 0x83 || (b1 == 0x81 && text[i + 2] != '\x80')))) {
+        ++ja;
+        i += 3;
+        continue;
+      }
     }
     size_t len = 1;
     const char32_t c = decode(text, i, len);

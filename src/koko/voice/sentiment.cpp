@@ -291,6 +291,14 @@ double text_score(std::span<const double> s) {
 
 ProcessedText process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& tok) {
   ProcessedText t;
+  process_text(raw, lang_hint, tok, t);
+  return t;
+}
+
+void process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& tok, ProcessedText& t) {
+  t.sentences.clear();
+  t.words.clear();
+  t.word_sentence.clear();
   t.text = normalise_text(raw);
   t.lang = lang_hint == "ja" ? TextLang::ja : (lang_hint == "en" ? TextLang::en : detect_language(t.text));
   const auto spans = split_sentences(t.text);
@@ -327,7 +335,6 @@ ProcessedText process_text(std::string_view raw, std::string_view lang_hint, Tok
   }
   t.score = text_score(scores);
   t.label = label_of(t.score, default_thresholds(t.lang));
-  return t;
 }
 
 }  // namespace koko::voice

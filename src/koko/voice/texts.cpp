@@ -91,7 +91,8 @@ struct Prepared {
   Verdict verdict{};
 };
 
-Prepared prepare(ProcessedText&& p, const SentimentModel* model) {
+// Moves the text and its sentences out of p (its word buffers stay, for the next text).
+Prepared prepare(ProcessedText& p, const SentimentModel* model) {
   Prepared r;
   r.verdict = verdict(p, model);
   size_t last_token_word = SIZE_MAX;
@@ -127,8 +128,11 @@ void process_all(std::vector<Pending>& in, std::vector<Prepared>& out, std::vect
   std::mutex m;
   auto work = [&](Tokeniser& tok) {
     try {
-      for (size_t i = next.fetch_add(1); i < in.size(); i = next.fetch_add(1))
-        out[i] = prepare(process_text(in[i].raw, in[i].lang_hint, tok), model);
+      ProcessedText scratch;
+      for (size_t i = next.fetch_add(1); i < in.size(); i = next.fetch_add(1)) {
+        process_text(in[i].raw, in[i].lang_hint, tok, scratch);
+        out[i] = prepare(scratch, model);
+      }
     } catch (...) {
       std::lock_guard lock(m);
       if (!failure) failure = std::current_exception();
@@ -158,8 +162,11 @@ class AsyncProcessor {
     for (auto& tok : toks_) {
       pool_.emplace_back([this, &in, &out, t = tok.get()] {
         try {
-          for (size_t i = next_.fetch_add(1); i < in.size(); i = next_.fetch_add(1))
-            out[i] = prepare(process_text(in[i].raw, in[i].lang_hint, *t), model_);
+          ProcessedText scratch;
+          for (size_t i = next_.fetch_add(1); i < in.size(); i = next_.fetch_add(1)) {
+            process_text(in[i].raw, in[i].lang_hint, *t, scratch);
+            out[i] = prepare(scratch, model_);
+          }
         } catch (...) {
           std::lock_guard lock(m_);
           if (!failure_) failure_ = std::current_exception();

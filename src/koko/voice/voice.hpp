@@ -141,6 +141,8 @@ struct ProcessedText {
 
 // lang_hint: "en", "ja" or empty (detect per text; sentences are tokenised by their own script).
 ProcessedText process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& tok);
+// The same into `out`, reusing its buffers (a worker processing many texts allocates its word vectors once).
+void process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& tok, ProcessedText& out);
 
 // ---- Classifier (trained on the user's labelled texts) -------------------------------------------------------
 
