@@ -213,7 +213,13 @@ std::string normalise_text(std::string_view raw) {
 
 TextLang detect_language(std::string_view text) {
   size_t ja = 0, latin = 0;
-  for (size_t i = 0; i < text.size();) {
+  for (size_t i = 0, check = 256; i < text.size();) {
+    if (i >= check) {  // stop once the rest cannot change the answer (a byte is at most one letter)
+      const size_t rest = text.size() - i;
+      if (ja > 0 && ja * 4 >= latin + rest) return TextLang::ja;
+      if ((ja + rest) * 4 < latin) return TextLang::en;
+      check = i + 256;
+    }
     const auto b = static_cast<unsigned char>(text[i]);
     if (b < 0x80) {  // ASCII: only letters count
       latin += ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') ? 1 : 0;

@@ -332,6 +332,9 @@ struct Tokeniser::Impl {
     delete tagger;
   }
 
+  // English words seen before, by lower-case surface: stemmed and looked up once per tokeniser.
+  std::unordered_map<std::string_view, Word> english_words;
+
   void english(std::string_view text, Span span, std::vector<Word>& out);
   void japanese(std::string_view text, Span span, std::vector<Word>& out);
   // scored_as: the language whose lexicon scores the word (a Latin word in a Japanese sentence is scored as Japanese)
@@ -363,38 +366,44 @@ void Tokeniser::words(std::string_view text, Span span, TextLang lang, std::vect
 
 void Tokeniser::Impl::english_word(std::string_view text, uint32_t b, uint32_t e, bool number, TextLang scored_as,
                                    std::vector<Word>& out) {
-  Word w;
-  w.begin = b;
-  w.end = e;
   const std::string_view surface = text.substr(b, e - b);
   thread_local std::string lowered;
   lowered.assign(surface);
   for (auto& c : lowered) c = ascii_lower(c);
-  w.lower = detail::intern(lowered);
+  const auto it = number ? english_words.end() : english_words.find(std::string_view(lowered));
+  Word& w = out.emplace_back();
+  if (it != english_words.end()) {
+    w = it->second;  // a word seen before: its stem, flags and English sentiment
+  } else {
+    w.lower = detail::intern(lowered);
+    w.contrast = w.lower == "but" || w.lower == "however";
+    if (number) {
+      w.pos = Pos::number;
+      w.term = w.lower;
+    } else {
+      // "don't" stems as "don't"; the stemmer wants the word without a possessive 's.
+      std::string_view stem_in = w.lower;
+      if (stem_in.size() > 2 && stem_in.ends_with("'s")) stem_in.remove_suffix(2);
+      const sb_symbol* r = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(stem_in.data()),
+                                           static_cast<int>(stem_in.size()));
+      w.term = r != nullptr ? detail::intern(std::string_view(reinterpret_cast<const char*>(r),
+                                                              static_cast<size_t>(sb_stemmer_length(stemmer))))
+                            : stem_in;
+      w.pos = Pos::word;
+    }
+    w.content = is_content(TextLang::en, w.pos, w.lower) && !is_stop_word(TextLang::en, w.term);
+    detail::set_sentiment(w, TextLang::en);
+    if (!number) english_words.emplace(w.lower, w);
+  }
+  w.begin = b;
+  w.end = e;
   bool upper = false, lower_seen = false;
   for (char c : surface) {
     upper = upper || (c >= 'A' && c <= 'Z');
     lower_seen = lower_seen || (c >= 'a' && c <= 'z');
   }
   w.caps = upper && !lower_seen && surface.size() > 1;
-  w.contrast = w.lower == "but" || w.lower == "however";
-  if (number) {
-    w.pos = Pos::number;
-    w.term = w.lower;
-  } else {
-    // "don't" stems as "don't"; the stemmer wants the word without a possessive 's.
-    std::string_view stem_in = w.lower;
-    if (stem_in.size() > 2 && stem_in.ends_with("'s")) stem_in.remove_suffix(2);
-    const sb_symbol* r =
-        sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(stem_in.data()), static_cast<int>(stem_in.size()));
-    w.term = r != nullptr ? detail::intern(std::string_view(reinterpret_cast<const char*>(r),
-                                                            static_cast<size_t>(sb_stemmer_length(stemmer))))
-                          : stem_in;
-    w.pos = Pos::word;
-  }
-  w.content = is_content(TextLang::en, w.pos, w.lower) && !is_stop_word(TextLang::en, w.term);
-  detail::set_sentiment(w, scored_as);
-  out.push_back(std::move(w));
+  if (scored_as != TextLang::en) detail::set_sentiment(w, scored_as);
 }
 
 void Tokeniser::Impl::english(std::string_view text, Span span, std::vector<Word>& out) {
