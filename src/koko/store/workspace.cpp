@@ -11,62 +11,13 @@
 #include <thread>
 
 #include "koko/core/error.hpp"
+#include "koko/store/statement.hpp"
 
 namespace koko::store {
 
 namespace {
 
-// A prepared statement that finalises itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, std::string_view sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &s_, nullptr) != SQLITE_OK)
-      throw Error(ErrorCode::workspace, fmt::format("workspace query failed: {}", sqlite3_errmsg(db)));
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(int i, int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
-  Stmt& bind(int i, double v) { return check(sqlite3_bind_double(s_, i, v)); }
-  Stmt& bind(int i, std::string_view v) {
-    return check(sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-  }
-  Stmt& bind_blob(int i, std::string_view v) {
-    return check(sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC));
-  }
-  Stmt& bind_null(int i) { return check(sqlite3_bind_null(s_, i)); }
-  // true while a row is available
-  bool step() {
-    const int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw Error(ErrorCode::workspace, fmt::format("workspace query failed: {}", sqlite3_errmsg(db_)));
-  }
-  void reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  int64_t i64(int c) { return sqlite3_column_int64(s_, c); }
-  std::string text(int c) {
-    const auto* p = sqlite3_column_text(s_, c);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, c)))
-             : std::string();
-  }
-  std::string_view blob(int c) {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, c));
-    return {p, static_cast<size_t>(sqlite3_column_bytes(s_, c))};
-  }
-  sqlite3_stmt* raw() { return s_; }
-
- private:
-  Stmt& check(int rc) {
-    if (rc != SQLITE_OK) throw Error(ErrorCode::workspace, fmt::format("workspace bind failed: {}", sqlite3_errmsg(db_)));
-    return *this;
-  }
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
+using Stmt = Statement;
 
 std::string quote_ident(std::string_view s) {
   std::string out = "\"";
@@ -251,7 +202,7 @@ void Workspace::append_chunk(std::string_view table, int64_t import_id, const Ch
   s.bind(1, table).bind(2, seq);
   if (import_id > 0) s.bind(3, import_id);
   else s.bind_null(3);
-  s.bind(4, static_cast<int64_t>(chunk.rows())).bind_blob(5, blob);
+  s.bind(4, static_cast<int64_t>(chunk.rows())).bind_blob_static(5, blob);
   s.step();
 }
 

@@ -19,14 +19,14 @@
 #include "koko/io/csv.hpp"
 #include "koko/report/report.hpp"
 #include "koko/segment/segment.hpp"
-#include "koko/voice/store_util.hpp"
+#include "koko/store/statement.hpp"
 #include "koko/voice/texts.hpp"
 #include "koko/voice/utf8.hpp"
 
 namespace koko::voice {
 
 namespace fs = std::filesystem;
-using detail::Stmt;
+using Stmt = store::Statement;
 using store::ResultTable;
 using store::Value;
 

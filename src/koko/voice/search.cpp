@@ -7,13 +7,13 @@
 #include <set>
 
 #include "koko/core/error.hpp"
-#include "koko/voice/store_util.hpp"
+#include "koko/store/statement.hpp"
 #include "koko/voice/texts.hpp"
 #include "koko/voice/utf8.hpp"
 
 namespace koko::voice {
 
-using detail::Stmt;
+using Stmt = store::Statement;
 
 namespace {
 

@@ -24,13 +24,13 @@
 #include "koko/io/csv.hpp"
 #include "koko/io/encoding.hpp"
 #include "koko/io/fields.hpp"
-#include "koko/voice/store_util.hpp"
+#include "koko/store/statement.hpp"
 #include "koko/voice/utf8.hpp"
 
 namespace koko::voice {
 
 namespace fs = std::filesystem;
-using detail::Stmt;
+using Stmt = store::Statement;
 
 namespace {
 

@@ -1,5 +1,5 @@
 #pragma once
-// Private: a prepared SQLite statement for the voice tables (ordinary tables and the FTS5 index).
+// A prepared SQLite statement with koko's errors: the one wrapper the workspace and the result tables use.
 #include <fmt/format.h>
 #include <sqlite3.h>
 
@@ -9,27 +9,32 @@
 
 #include "koko/core/error.hpp"
 
-namespace koko::voice::detail {
+namespace koko::store {
 
-class Stmt {
+class Statement {
  public:
-  Stmt(sqlite3* db, std::string_view sql) : db_(db) {
+  Statement(sqlite3* db, std::string_view sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &s_, nullptr) != SQLITE_OK)
       throw Error(ErrorCode::workspace, fmt::format("workspace query failed: {}", sqlite3_errmsg(db)));
   }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
+  ~Statement() { sqlite3_finalize(s_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
 
-  Stmt& bind(int i, int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
-  Stmt& bind(int i, double v) { return check(sqlite3_bind_double(s_, i, v)); }
-  Stmt& bind(int i, std::string_view v) {
+  Statement& bind(int i, int64_t v) { return check(sqlite3_bind_int64(s_, i, v)); }
+  Statement& bind(int i, double v) { return check(sqlite3_bind_double(s_, i, v)); }
+  Statement& bind(int i, std::string_view v) {
     return check(sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
   }
-  Stmt& bind_blob(int i, std::string_view v) {
+  Statement& bind_blob(int i, std::string_view v) {
     return check(sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT));
   }
-  Stmt& bind_null(int i) { return check(sqlite3_bind_null(s_, i)); }
+  // Without a copy: v must stay alive until the statement is stepped (column chunks are megabytes).
+  Statement& bind_blob_static(int i, std::string_view v) {
+    return check(sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_STATIC));
+  }
+  Statement& bind_null(int i) { return check(sqlite3_bind_null(s_, i)); }
+  // True while a row is available.
   bool step() {
     const int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
@@ -52,9 +57,10 @@ class Stmt {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, c));
     return {p, static_cast<size_t>(sqlite3_column_bytes(s_, c))};
   }
+  sqlite3_stmt* raw() { return s_; }
 
  private:
-  Stmt& check(int rc) {
+  Statement& check(int rc) {
     if (rc != SQLITE_OK)
       throw Error(ErrorCode::workspace, fmt::format("workspace bind failed: {}", sqlite3_errmsg(db_)));
     return *this;
@@ -63,4 +69,4 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
-}  // namespace koko::voice::detail
+}  // namespace koko::store
