@@ -143,12 +143,14 @@ constexpr std::array<bool, 256> kMaybeSpecial = [] {
 }  // namespace
 
 std::string normalise_text(std::string_view raw) {
-  const bool markup = raw.find_first_of("<&") != std::string_view::npos;
+  // Two memchr scans: find_first_of would test every byte against the set one by one.
+  const bool markup = raw.find('<') != std::string_view::npos || raw.find('&') != std::string_view::npos;
   std::string stripped;
   if (markup) stripped = strip_markup(raw);
   std::string_view s = markup ? std::string_view(stripped) : raw;
-  bool ascii = true;
-  for (char c : s) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  unsigned char high = 0;  // an OR over all bytes vectorises; a short-circuiting test would not
+  for (char c : s) high |= static_cast<unsigned char>(c);
+  const bool ascii = high < 0x80;
   std::string normalised;
   if (!ascii) {
     normalised = nfkc_utf8(s);
