@@ -86,4 +86,10 @@ inline Result run_koko(const std::vector<std::string>& args, const fs::path& cwd
   return r;
 }
 
+// Runs koko in d with the workspace d/v.db.
+inline Result koko(const TempDir& d, std::vector<std::string> args) {
+  args.insert(args.begin(), {"-w", (d.path / "v.db").string()});
+  return run_koko(args, d.path);
+}
+
 }  // namespace koko_test

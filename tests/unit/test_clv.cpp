@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "data_dir.hpp"
 #include "koko/clv/clv.hpp"
 #include "koko/core/date.hpp"
 #include "koko/core/error.hpp"
@@ -26,10 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path data_dir() {
-  const char* env = std::getenv("KOKO_DATA");
-  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path(KOKO_SOURCE_DIR "/../shared/data");
-}
+using koko_test::data_dir;
 
 fs::path data_file(const std::string& rel) {
   const fs::path p = data_dir() / rel;

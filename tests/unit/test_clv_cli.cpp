@@ -8,14 +8,13 @@
 #include <sstream>
 #include <string>
 
+#include "data_dir.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path data_dir() {
-  const char* env = std::getenv("KOKO_DATA");
-  return env != nullptr && *env != '\0' ? fs::path(env) : fs::path(KOKO_SOURCE_DIR "/../shared/data");
-}
+using koko_test::data_dir;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "data_dir.hpp"
 #include "koko_run.hpp"
 
 using namespace koko_test;
@@ -13,11 +14,7 @@ namespace {
 
 const fs::path kSource = KOKO_SOURCE_DIR;
 
-fs::path abtest_file() {
-  const char* env = std::getenv("KOKO_DATA");
-  const fs::path data = env && *env ? fs::path(env) : kSource / ".." / "shared" / "data";
-  return data / "abtest" / "ab_data_prefix_clean.csv";
-}
+fs::path abtest_file() { return data_dir() / "abtest" / "ab_data_prefix_clean.csv"; }
 
 // The CSV's rows as maps, header → cell (no quoted commas in these files' numeric cells).
 std::vector<std::map<std::string, std::string>> read_csv(const fs::path& p) {

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "data_dir.hpp"
 #include "koko/core/error.hpp"
 #include "koko/experiment/experiment.hpp"
 #include "koko/experiment/input.hpp"
@@ -25,10 +26,7 @@ namespace {
 
 const fs::path kSource = KOKO_SOURCE_DIR;
 
-fs::path data_dir() {
-  const char* env = std::getenv("KOKO_DATA");
-  return env && *env ? fs::path(env) : kSource / ".." / "shared" / "data";
-}
+using koko_test::data_dir;
 
 const json& reference() {
   static const json j = json::parse(std::ifstream(kSource / "tests/golden/experiment/reference.json"));

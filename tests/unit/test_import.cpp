@@ -2,8 +2,8 @@
 // total it stores (read back with `koko export`) or prints (import facts, `koko status`) equals the independent
 // values in tests/golden/imports/expected.json (made by tests/fixtures/expected_imports.py from the same files).
 // Then `koko analyze` on a copy of each data set gives the overview numbers of the same JSON.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +18,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "data_dir.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -69,10 +71,7 @@ std::string describe(const Result& r) {
          r.err.substr(0, 4000);
 }
 
-fs::path data_dir() {
-  if (const char* d = std::getenv("KOKO_DATA"); d != nullptr && *d != '\0') return d;
-  return fs::path(KOKO_SOURCE_DIR) / ".." / "shared" / "data";
-}
+using koko_test::data_dir;
 
 const json& expected() {
   static const json j = [] {

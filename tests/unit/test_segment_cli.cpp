@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "data_dir.hpp"
 #include "koko_run.hpp"
 
 namespace fs = std::filesystem;
@@ -22,10 +23,7 @@ namespace {
 
 const fs::path kFixtures = fs::path(KOKO_SOURCE_DIR) / "tests" / "fixtures" / "segment";
 
-fs::path data_dir() {
-  const char* env = std::getenv("KOKO_DATA");
-  return env && *env ? fs::path(env) : fs::path(KOKO_SOURCE_DIR) / ".." / "shared" / "data";
-}
+using koko_test::data_dir;
 
 fs::path data_file(const std::string& rel) {
   const fs::path p = data_dir() / rel;

@@ -7,21 +7,14 @@
 #include <set>
 #include <sstream>
 
+#include "data_dir.hpp"
 #include "koko_run.hpp"
 
 using namespace koko_test;
 
 namespace {
 
-fs::path data_dir() {
-  if (const char* d = std::getenv("KOKO_DATA"); d != nullptr && *d != '\0') return d;
-  return fs::path(KOKO_SOURCE_DIR) / ".." / "shared" / "data";
-}
-
-Result koko(const TempDir& d, std::vector<std::string> args) {
-  args.insert(args.begin(), {"-w", (d.path / "v.db").string()});
-  return run_koko(args, d.path);
-}
+using koko_test::data_dir;
 
 // A small RFC-4180 reader: enough for koko's own CSV output (quoted fields with commas and newlines).
 std::vector<std::vector<std::string>> parse_csv(const std::string& s) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "data_dir.hpp"
 #include "koko_run.hpp"
 
 using namespace koko_test;
@@ -13,15 +14,7 @@ namespace {
 
 const fs::path kFixtures = fs::path(KOKO_SOURCE_DIR) / "tests" / "fixtures" / "voice";
 
-fs::path data_dir() {
-  if (const char* d = std::getenv("KOKO_DATA"); d != nullptr && *d != '\0') return d;
-  return fs::path(KOKO_SOURCE_DIR) / ".." / "shared" / "data";
-}
-
-Result koko(const TempDir& d, std::vector<std::string> args) {
-  args.insert(args.begin(), {"-w", (d.path / "v.db").string()});
-  return run_koko(args, d.path);
-}
+using koko_test::data_dir;
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data_dir.hpp"
 #include "koko/io/csv.hpp"
 
 namespace koko_test {
@@ -22,11 +23,6 @@ struct LabelledRow {
   int label = 0;  // -1, 0, 1
   bool test = false;
 };
-
-inline std::filesystem::path data_dir() {
-  if (const char* d = std::getenv("KOKO_DATA"); d != nullptr && *d != '\0') return d;
-  return std::filesystem::path(KOKO_SOURCE_DIR) / ".." / "shared" / "data";
-}
 
 inline std::string clothing_text(std::string_view title, std::string_view review) {
   if (title.empty()) return std::string(review);
