@@ -180,7 +180,7 @@ double english_score(std::string_view sentence, std::span<const Word> all) {
   }
   // "too" before an adjective is a fit or size complaint: "too small", "too long".
   for (size_t i = 0; i + 1 < words.size(); ++i) {
-    if (std::string_view(words[i]->lower) != "too") continue;
+    if (words[i]->lower != "too") continue;
     if (i > 0 && words[i - 1]->negation) continue;  // "not too big"
     const std::string_view next = words[i + 1]->lower;
     if (next == "much" || next == "many" || next == "!") continue;
@@ -203,22 +203,20 @@ double japanese_score(std::string_view sentence, std::span<const Word> words) {
       contrast = true;
       continue;
     }
-    // Views compare the length first: most words are not these, and no call to memcmp is made for them.
-    const std::string_view term = w.term;
+    const std::string_view term = w.term;  // views compare lengths first: no memcmp for most words
     if (term == "また" || term == "再び" || term == "ぜひ" || term == "是非") again = true;
     double v = 0;
     if (term == "たい" && again) {
       v = 2.0;  // また行きたい, また利用したい: the strongest praise a review gives
-    } else if (term == "なる" && i >= 2 && std::string_view(words[i - 1].term) == "に" &&
-               std::string_view(words[i - 2].term) == "気") {
+    } else if (term == "なる" && i >= 2 && words[i - 1].term == "に" && words[i - 2].term == "気") {
       v = -1.2;  // 気になる: something bothered them
     } else {
       v = w.valence;
     }
-    if (term == "少し" && i > 0 && std::string_view(words[i - 1].term) == "もう") v = -0.8;  // もう少し…: wanting more
+    if (term == "少し" && i > 0 && words[i - 1].term == "もう") v = -0.8;  // もう少し…: wanting more
     if (v == 0) continue;
     // A conditional is a wish, not a fact: 広ければ (if only it were wide).
-    if (v > 0 && i + 1 < words.size() && std::string_view(words[i + 1].lower) == "ば") v = -0.5 * v;
+    if (v > 0 && i + 1 < words.size() && words[i + 1].lower == "ば") v = -0.5 * v;
     // "…ば良かった", "…たら良かった": a wish, i.e. a complaint.
     if (v > 0 && i > 0 && (term == "良い" || term == "よい" || term == "いい")) {
       const std::string_view p = words[i - 1].lower;

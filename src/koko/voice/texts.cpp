@@ -209,7 +209,10 @@ class Terms {
     ws.scan("text_terms", [&](const store::Chunk& c) {
       const auto& t = c.as<StringColumn>("term");
       const auto& l = c.as<std::vector<uint32_t>>("lang");
-      for (size_t i = 0; i < t.size(); ++i) insert(t[i], l[i] == 1 ? TextLang::ja : TextLang::en, hash(t[i], l[i]));
+      for (size_t i = 0; i < t.size(); ++i) {
+        const TextLang lang = l[i] == 1 ? TextLang::ja : TextLang::en;
+        insert(t[i], lang, hash(t[i], static_cast<uint32_t>(lang)));
+      }
     });
   }
   uint32_t id(std::string_view term, std::string_view display, Pos pos, TextLang lang) {
