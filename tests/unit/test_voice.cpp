@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "koko/core/error.hpp"
+#include "koko/voice/intern.hpp"
 #include "koko/voice/voice.hpp"
 #include "test_voice_data.hpp"
 
@@ -131,6 +133,57 @@ TEST(VoiceTokens, EnglishStemsAndStopWords) {
   EXPECT_EQ(w[1].lower, "don't");
   EXPECT_TRUE(w[2].caps);
   EXPECT_EQ(w[2].term, "love");
+}
+
+TEST(VoiceTokens, WordsCarryTheirLexiconFacts) {
+  // English words are looked up once per tokeniser and cached: each occurrence keeps its own offsets and capitals.
+  const auto en = words_of("not very good. Good GOOD", TextLang::en);
+  ASSERT_EQ(en.size(), 6u);
+  EXPECT_TRUE(en[0].negation);
+  EXPECT_DOUBLE_EQ(en[1].boost, 0.293);
+  EXPECT_FLOAT_EQ(en[2].valence, 1.9f);  // VADER's "good"
+  EXPECT_EQ(en[3].pos, Pos::symbol);
+  EXPECT_EQ(en[4].begin, 15u);
+  EXPECT_FALSE(en[4].caps);
+  EXPECT_EQ(en[5].begin, 20u);
+  EXPECT_TRUE(en[5].caps);
+  EXPECT_EQ(en[5].term, en[2].term);
+  EXPECT_FLOAT_EQ(en[5].valence, 1.9f);
+  // Japanese: per dictionary entry; a Latin word in a Japanese sentence is scored with the Japanese lexicon
+  // (koko's "good" 2.0, not VADER's 1.9).
+  const auto ja = words_of("とても美味しくない。goodです", TextLang::ja);
+  const auto find = [&](std::string_view term) {
+    const auto it = std::find_if(ja.begin(), ja.end(), [&](const Word& w) { return w.term == term; });
+    return it == ja.end() ? Word{} : *it;
+  };
+  EXPECT_DOUBLE_EQ(find("とても").boost, 0.293);
+  EXPECT_FLOAT_EQ(find("美味しい").valence, 2.4f);
+  EXPECT_EQ(find("美味しい").lower, "美味しく");
+  EXPECT_TRUE(find("ない").negation);
+  EXPECT_FLOAT_EQ(find("good").valence, 2.0f);
+}
+
+TEST(VoiceIntern, OneCopyPerDistinctStringAcrossThreads) {
+  std::string source = "koko-intern-test-word";
+  const std::string_view first = detail::intern(source);
+  source.assign("overwritten");
+  EXPECT_EQ(first, "koko-intern-test-word");  // the pool owns its copy
+  EXPECT_EQ(detail::intern("koko-intern-test-word").data(), first.data());
+  EXPECT_NE(detail::intern("koko-intern-test-other").data(), first.data());
+  const std::string big(100000, 'x');  // longer than a pool block's quarter: a block of its own
+  EXPECT_EQ(detail::intern(big), big);
+  // Two threads interning the same strings at once get the same copies.
+  std::vector<std::string_view> a(5000), b(5000);
+  const auto work = [](std::vector<std::string_view>& out) {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = detail::intern("koko-intern-" + std::to_string(i));
+  };
+  std::thread t1(work, std::ref(a)), t2(work, std::ref(b));
+  t1.join();
+  t2.join();
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].data(), b[i].data()) << i;
+    ASSERT_EQ(a[i], "koko-intern-" + std::to_string(i));
+  }
 }
 
 TEST(VoiceTokens, JapaneseBaseFormsAndPartsOfSpeech) {
