@@ -11,12 +11,13 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <thread>
-#include <cstring>
 #include <unordered_map>
 
 #include "koko/clv/detail.hpp"
+#include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
 
 namespace koko::clv {
@@ -250,7 +251,7 @@ CustomerPredictions predict(const Fit& purchases, const Fit* spend, const Summar
   };
   int64_t bad = 0, bad_second = 0;
   constexpr size_t kParallelCustomers = 200'000;
-  if (n >= kParallelCustomers && std::thread::hardware_concurrency() > 1) {
+  if (n >= kParallelCustomers && usable_cores() > 1) {
     std::exception_ptr failed;
     std::thread second([&] {
       try {

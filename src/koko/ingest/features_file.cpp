@@ -8,6 +8,7 @@
 #include <ostream>
 #include <thread>
 
+#include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
 #include "koko/core/output_file.hpp"
@@ -379,7 +380,7 @@ std::optional<FastImport> fast_import_orders(store::Workspace& ws, int64_t impor
 std::vector<CustomerAgg> features_from_store(store::Workspace& ws, std::optional<Day> as_of, size_t memory_limit,
                                              Day& as_of_used) {
   const auto n = static_cast<size_t>(ws.columnar_rows("customer_ids"));
-  features::KeyedAggregator agg(n, as_of.value_or(INT32_MAX), std::max(1u, std::thread::hardware_concurrency()));
+  features::KeyedAggregator agg(n, as_of.value_or(INT32_MAX), usable_cores());
   ws.scan_ahead("orders", [&](const store::Chunk& c) {
     agg.add(c.as<std::vector<uint32_t>>("customer"), c.as<std::vector<int32_t>>("day"),
             c.as<std::vector<int64_t>>("amount"));

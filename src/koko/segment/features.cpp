@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
 #include "koko/segment/segment.hpp"
 
@@ -70,7 +71,7 @@ CustomerDays index_orders(const OrdersView& o, uint32_t n_customers) {
   // Key ranges of about equal rows, one per thread: the scatter is bound by memory latency, so two threads on
   // two cores halve it. The result does not depend on the number of ranges.
   const uint64_t rows = start.back();
-  const size_t parts = rows < (1u << 20) ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  const size_t parts = rows < (1u << 20) ? 1 : std::clamp<size_t>(usable_cores(), 1, 4);
   std::vector<uint32_t> cut{0};
   for (size_t p = 1; p < parts; ++p) {
     const auto at = std::lower_bound(start.begin(), start.end(), rows * p / parts);

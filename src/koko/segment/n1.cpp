@@ -12,6 +12,7 @@
 #include <immintrin.h>
 #endif
 
+#include "koko/core/cores.hpp"
 #include "koko/segment/segment.hpp"
 
 namespace koko::segment {
@@ -192,7 +193,7 @@ std::vector<double> distance_sums(const Points& p) {
       row[i] = sum;
     }
   };
-  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kParts);
+  const size_t threads = std::clamp<size_t>(usable_cores(), 1, kParts);
   if (threads == 1 || p.n < 2000) {
     for (size_t part = 0; part < kParts; ++part) run_part(part);
   } else {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
 #include "koko/io/csv.hpp"
@@ -92,7 +93,7 @@ Labelled read_labelled(const LabelledFile& in) {
 std::vector<ProcessedText> process_many(const std::vector<std::string>& texts, const UserDictionary& dict,
                                         unsigned threads) {
   std::vector<ProcessedText> out(texts.size());
-  const unsigned n = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n = threads > 0 ? threads : usable_cores();
   std::atomic<size_t> next{0};
   std::exception_ptr failure;
   std::mutex m;

@@ -16,6 +16,7 @@
 #include <random>
 #include <thread>
 
+#include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
 
 namespace koko::voice {
@@ -324,8 +325,8 @@ ThemeChoice choose_themes(const DocTermMatrix& weights, const DocTermMatrix& cou
       }
     }
   };
-  const unsigned threads = std::min<unsigned>(
-      opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency()), static_cast<unsigned>(ks.size()));
+  const unsigned threads =
+      std::min<unsigned>(opt.threads ? opt.threads : usable_cores(), static_cast<unsigned>(ks.size()));
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
   work();
