@@ -1,6 +1,7 @@
 // koko voice from the command line, as a user runs it: import (with bad input), the user dictionary, sentiment
 // training and evaluation, search with KWIC, the report section and `koko analyze` with a texts file.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <filesystem>
 #include <string>
@@ -44,6 +45,38 @@ TEST(VoiceCli, ImportHandwrittenTexts) {
   size_t rows = 0;
   for (char c : texts.out) rows += c == '\n' ? 1 : 0;
   EXPECT_GE(rows, 9u);  // header + 8 texts (one has a line break inside quotes)
+}
+
+TEST(VoiceCli, OneCoreImportStoresWhatTheThreadedOneDoes) {
+  // On a single core the import tokenises on its reading thread instead of on workers; the stored texts,
+  // sentences and tokens must not depend on it. The child inherits this process's CPU affinity.
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &all)) {
+      CPU_SET(c, &one);
+      break;
+    }
+  const fs::path ja = data_dir() / "ja-quasi-reviews" / "quasi_japanese_reviews.csv";
+  ASSERT_TRUE(fs::exists(ja)) << "missing data set: ja-quasi-reviews (" << ja << "); set KOKO_DATA";
+  for (const fs::path& file : {fs::path(KOKO_SOURCE_DIR) / "data" / "sample" / "texts.csv", ja}) {
+    TempDir single, threaded;
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    const auto r1 = koko(single, {"voice", "import", file.string(), "--threads", "2"});
+    ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+    ASSERT_EQ(r1.code, 0) << describe(r1);
+    const auto r2 = koko(threaded, {"voice", "import", file.string(), "--threads", "2"});
+    ASSERT_EQ(r2.code, 0) << describe(r2);
+    for (const std::string table : {"texts", "text_sentences", "text_tokens", "text_terms"}) {
+      const auto e1 = koko(single, {"export", table});
+      const auto e2 = koko(threaded, {"export", table});
+      ASSERT_EQ(e1.code, 0) << describe(e1);
+      EXPECT_GT(e1.out.size(), 100u) << file << " " << table;
+      EXPECT_TRUE(e1.out == e2.out) << file << " " << table << " differs";  // not printed: megabytes
+    }
+  }
 }
 
 TEST(VoiceCli, SearchFindsShortJapaneseTermsWithKwic) {
