@@ -69,7 +69,7 @@ void add_voice_import(CLI::App& voice, GlobalOptions& g) {
   cmd->add_option("--rejects", rejects, "Where skipped rows go (default rejects.csv)");
   cmd->add_option("--encoding", encoding, "utf-8, cp932, utf-16, ... (default: detected)");
   cmd->add_option("--date-format", date_format, "auto (default), iso, yyyymmdd, ymd, mdy, dmy");
-  cmd->add_option("--threads", threads, "Tokenising threads (default: every core)");
+  cmd->add_option("--threads", threads, "Tokenising threads (default: every core the process may use)");
   cmd->add_flag("--replace", replace, "Replace an earlier import of the same file");
   cmd->footer(
       "Examples:\n"
@@ -343,7 +343,7 @@ void add_voice_themes(CLI::App& voice, GlobalOptions& g) {
                   "A codebook CSV (name, description, terms): kept in the workspace; "
                   "themes whose top terms match an entry take its name");
   cmd->add_option("--export-codebook", export_codebook, "Write the themes as a codebook CSV to edit by hand");
-  cmd->add_option("--threads", threads, "Fits in parallel (default: every core)");
+  cmd->add_option("--threads", threads, "Fits in parallel (default: every core the process may use)");
   cmd->footer(
       "Examples:\n  koko voice themes\n  koko voice themes --k 8 --export-codebook codebook.csv\n"
       "  koko voice themes --codebook codebook.csv      (after renaming themes by hand)\n"
