@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "csv_text.hpp"
 #include "data_dir.hpp"
 #include "koko/clv/clv.hpp"
 #include "koko/core/date.hpp"
@@ -407,30 +408,9 @@ Summary online_retail_summary() {
       header = false;
       continue;
     }
-    std::vector<std::string> f;
-    std::string cur;
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      const char ch = line[i];
-      if (quoted) {
-        if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-          cur += '"';
-          ++i;
-        } else if (ch == '"') {
-          quoted = false;
-        } else {
-          cur += ch;
-        }
-      } else if (ch == '"') {
-        quoted = true;
-      } else if (ch == ',') {
-        f.push_back(cur);
-        cur.clear();
-      } else {
-        cur += ch;
-      }
-    }
-    f.push_back(cur);
+    const auto rows = koko_test::csv_rows(line);
+    if (rows.empty()) continue;
+    const std::vector<std::string>& f = rows.front();
     if (f.size() < 8 || f[6].empty() || f[0].starts_with("C")) continue;
     const double qty = std::stod(f[3]), price = std::stod(f[5]);
     if (qty <= 0 || price <= 0) continue;

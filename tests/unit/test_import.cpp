@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "csv_text.hpp"
 #include "data_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -83,32 +84,6 @@ const json& expected() {
   return j;
 }
 
-// One CSV line (RFC 4180 quotes; koko's exports have no embedded newlines in these tables).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        out.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        out.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
 struct Csv {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
@@ -121,17 +96,10 @@ struct Csv {
 
 Csv parse_csv(const std::string& text) {
   Csv c;
-  std::istringstream in(text);
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (first) {
-      c.header = split_csv(line);
-      first = false;
-    } else {
-      c.rows.push_back(split_csv(line));
-    }
-  }
+  auto rows = koko_test::csv_rows(text);
+  if (rows.empty()) return c;
+  c.header = std::move(rows.front());
+  c.rows.assign(std::make_move_iterator(rows.begin() + 1), std::make_move_iterator(rows.end()));
   return c;
 }
 

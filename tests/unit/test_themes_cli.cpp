@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "csv_text.hpp"
 #include "data_dir.hpp"
 #include "koko_run.hpp"
 
@@ -15,40 +16,6 @@ using namespace koko_test;
 namespace {
 
 using koko_test::data_dir;
-
-// A small RFC-4180 reader: enough for koko's own CSV output (quoted fields with commas and newlines).
-std::vector<std::vector<std::string>> parse_csv(const std::string& s) {
-  std::vector<std::vector<std::string>> rows(1);
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < s.size() && s[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-      rows.emplace_back();
-    } else if (c != '\r') {
-      field += c;
-    }
-  }
-  if (!field.empty() || !rows.back().empty()) rows.back().push_back(std::move(field));
-  if (rows.back().empty()) rows.pop_back();
-  return rows;
-}
 
 size_t column(const std::vector<std::string>& header, const std::string& name) {
   for (size_t i = 0; i < header.size(); ++i)
@@ -69,7 +36,7 @@ TEST(ThemesCli, ClothingReviewsRecommendedVsNot) {
                "contrast.csv"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(contains(r.out, "A = 0 (4,101 texts), B = 1 (18,540 texts)")) << r.out;
-  const auto rows = parse_csv(read_text(d.path / "contrast.csv"));
+  const auto rows = csv_rows(read_text(d.path / "contrast.csv"));
   ASSERT_GT(rows.size(), 50u);
   const auto& h = rows[0];
   const size_t side = column(h, "side"), unit = column(h, "unit"), key = column(h, "key"), z = column(h, "z");
@@ -108,7 +75,7 @@ TEST(ThemesCli, JapaneseHotelAndSightseeingReviewsSeparate) {
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(contains(r.out, "758 texts (ja): ")) << r.out;
   const auto first = koko(d, {"export", "voice_quotes"}).out;
-  const auto quotes = parse_csv(first);
+  const auto quotes = csv_rows(first);
   ASSERT_EQ(quotes.size(), 759u);
   const auto& h = quotes[0];
   const size_t theme = column(h, "theme"), text_id = column(h, "text_id"), quote = column(h, "quote");
@@ -130,7 +97,7 @@ TEST(ThemesCli, JapaneseHotelAndSightseeingReviewsSeparate) {
   EXPECT_GE(kinds.size(), 4u);
   EXPECT_LE(kinds.size(), 12u);
   // The number of themes was chosen by coherence over 4..12, and is reported.
-  const auto k = parse_csv(koko(d, {"export", "voice_theme_k"}).out);
+  const auto k = csv_rows(koko(d, {"export", "voice_theme_k"}).out);
   EXPECT_EQ(k.size(), 10u);
   // Same input, same themes.
   r = koko(d, {"voice", "themes"});
@@ -151,7 +118,7 @@ TEST(ThemesCli, SampleShowsTheCoreExperience) {
   EXPECT_TRUE(contains(html, "Who can reach it"));
   EXPECT_TRUE(contains(html, "Distinctive language: core vs other"));
   // The generator built in a discovery experience of engaged customers, first told months after the first purchase.
-  const auto core = parse_csv(koko(d, {"export", "voice_core_experience"}).out);
+  const auto core = csv_rows(koko(d, {"export", "voice_core_experience"}).out);
   ASSERT_GE(core.size(), 2u);
   const auto& h = core[0];
   EXPECT_EQ(core[1][column(h, "kind")], "theme");
@@ -159,7 +126,7 @@ TEST(ThemesCli, SampleShowsTheCoreExperience) {
   EXPECT_GT(std::stod(core[1][column(h, "core_share")]), 4 * std::stod(core[1][column(h, "other_share")]));
   EXPECT_GT(std::stod(core[1][column(h, "median_days")]), 90);
   // ... and more often among customers who tried many stores.
-  const auto reach = parse_csv(koko(d, {"export", "voice_core_reach"}).out);
+  const auto reach = csv_rows(koko(d, {"export", "voice_core_reach"}).out);
   ASSERT_GE(reach.size(), 2u);
   EXPECT_EQ(reach[1][column(reach[0], "attribute")], "music_habit");
   EXPECT_EQ(reach[1][column(reach[0], "level")], "tried many stores");
@@ -180,7 +147,7 @@ TEST(ThemesCli, CodebookRoundTrip) {
   ASSERT_EQ(r.code, 0) << describe(r);
   r = koko(d, {"voice", "themes", "--k", "6", "--export-codebook", "codebook.csv"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  auto book = parse_csv(read_text(d.path / "codebook.csv"));
+  auto book = csv_rows(read_text(d.path / "codebook.csv"));
   ASSERT_EQ(book.size(), 7u);
   EXPECT_EQ(book[0][0], "name");
   // A researcher names the discovery theme and keeps it.
@@ -294,7 +261,7 @@ TEST(ThemesCli, ColumnarTablesExportAndAWeakerPrior) {
   r = koko(d, {"voice", "contrast", "--group", "source", "--a", "interview", "--unit", "term", "--prior", "100",
                "--out", "weak.csv"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  const auto strong = parse_csv(read_text(d.path / "strong.csv")), weak = parse_csv(read_text(d.path / "weak.csv"));
+  const auto strong = csv_rows(read_text(d.path / "strong.csv")), weak = csv_rows(read_text(d.path / "weak.csv"));
   ASSERT_GT(strong.size(), 2u);
   ASSERT_GT(weak.size(), 2u);
   std::map<std::string, double> weak_delta;
