@@ -2,13 +2,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
-#include <mutex>
-#include <thread>
 
 #include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
+#include "koko/core/parallel.hpp"
 #include "koko/io/csv.hpp"
 #include "koko/io/encoding.hpp"
 #include "koko/io/fields.hpp"
@@ -93,26 +91,10 @@ Labelled read_labelled(const LabelledFile& in) {
 std::vector<ProcessedText> process_many(const std::vector<std::string>& texts, const UserDictionary& dict,
                                         unsigned threads) {
   std::vector<ProcessedText> out(texts.size());
-  const unsigned n = threads > 0 ? threads : usable_cores();
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex m;
-  auto work = [&] {
-    try {
-      Tokeniser tok(&dict);
-      for (size_t i = next.fetch_add(1); i < texts.size(); i = next.fetch_add(1))
-        out[i] = process_text(texts[i], "", tok);
-    } catch (...) {
-      std::lock_guard lock(m);
-      if (!failure) failure = std::current_exception();
-      next = texts.size();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  parallel_indices(texts.size(), threads > 0 ? threads : usable_cores(), [&](unsigned, const auto& next) {
+    Tokeniser tok(&dict);
+    for (size_t i = 0; next(i);) out[i] = process_text(texts[i], "", tok);
+  });
   return out;
 }
 

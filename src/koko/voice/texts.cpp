@@ -6,11 +6,9 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <charconv>
 #include <exception>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
@@ -20,6 +18,7 @@
 #include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
 #include "koko/core/money.hpp"
+#include "koko/core/parallel.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/ingest/ingest.hpp"
 #include "koko/io/csv.hpp"
@@ -120,31 +119,17 @@ Prepared prepare(ProcessedText& p, const SentimentModel* model) {
   return r;
 }
 
-// Processes texts on `toks.size()` threads (each with its own tokeniser); rethrows the first failure.
+// Processes texts on `threads` threads, thread t with tokeniser t; rethrows the first failure.
 void process_all(std::vector<Pending>& in, std::vector<Prepared>& out, std::vector<std::unique_ptr<Tokeniser>>& toks,
-                 const SentimentModel* model) {
+                 const SentimentModel* model, size_t threads) {
   out.resize(in.size());
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex m;
-  auto work = [&](Tokeniser& tok) {
-    try {
-      ProcessedText scratch;
-      for (size_t i = next.fetch_add(1); i < in.size(); i = next.fetch_add(1)) {
-        process_text(in[i].raw, in[i].lang_hint, tok, scratch);
-        out[i] = prepare(scratch, model);
-      }
-    } catch (...) {
-      std::lock_guard lock(m);
-      if (!failure) failure = std::current_exception();
-      next = in.size();
+  parallel_indices(in.size(), static_cast<unsigned>(std::min(threads, toks.size())), [&](unsigned t, const auto& next) {
+    ProcessedText scratch;
+    for (size_t i = 0; next(i);) {
+      process_text(in[i].raw, in[i].lang_hint, *toks[t], scratch);
+      out[i] = prepare(scratch, model);
     }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < toks.size(); ++t) pool.emplace_back(work, std::ref(*toks[t]));
-  work(*toks[0]);
-  for (auto& th : pool) th.join();
-  if (failure) std::rethrow_exception(failure);
+  });
 }
 
 // Processes a batch on worker threads while the caller reads the next batch and stores the previous one. On a
@@ -159,29 +144,18 @@ class AsyncProcessor {
   AsyncProcessor& operator=(const AsyncProcessor&) = delete;
 
   void start(std::vector<Pending>& in, std::vector<Prepared>& out) {
-    out.resize(in.size());
-    next_ = 0;
     failure_ = nullptr;
-    for (auto& tok : toks_) {
-      auto work = [this, &in, &out, t = tok.get()] {
-        try {
-          ProcessedText scratch;
-          for (size_t i = next_.fetch_add(1); i < in.size(); i = next_.fetch_add(1)) {
-            process_text(in[i].raw, in[i].lang_hint, *t, scratch);
-            out[i] = prepare(scratch, model_);
-          }
-        } catch (...) {
-          std::lock_guard lock(m_);
-          if (!failure_) failure_ = std::current_exception();
-          next_ = in.size();
-        }
-      };
-      if (inline_) {
-        work();  // the whole batch, with the first tokeniser
-        break;
+    auto run = [this, &in, &out] {
+      try {
+        process_all(in, out, toks_, model_, inline_ ? 1 : toks_.size());
+      } catch (...) {
+        failure_ = std::current_exception();  // rethrown by wait()
       }
-      pool_.emplace_back(work);
-    }
+    };
+    if (inline_)
+      run();  // the whole batch, with the first tokeniser
+    else
+      worker_ = std::thread(run);
   }
   void wait() {
     join();
@@ -190,16 +164,13 @@ class AsyncProcessor {
 
  private:
   void join() {
-    for (auto& t : pool_) t.join();
-    pool_.clear();
+    if (worker_.joinable()) worker_.join();
   }
   std::vector<std::unique_ptr<Tokeniser>>& toks_;
   const SentimentModel* model_;
   bool inline_;
-  std::vector<std::thread> pool_;
-  std::atomic<size_t> next_{0};
+  std::thread worker_;
   std::exception_ptr failure_;
-  std::mutex m_;
 };
 
 std::vector<std::unique_ptr<Tokeniser>> make_tokenisers(unsigned n, const UserDictionary* dict) {
@@ -860,7 +831,7 @@ uint64_t retokenise(store::Workspace& ws, unsigned threads) {
     std::vector<Pending> batch;
     std::vector<Prepared> done;
     auto flush = [&] {
-      process_all(batch, done, toks, model ? &*model : nullptr);
+      process_all(batch, done, toks, model ? &*model : nullptr, toks.size());
       for (size_t i = 0; i < batch.size(); ++i) {
         writer.add(ids[i], done[i], days[i]);
         const auto tokens = static_cast<int64_t>(done[i].tokens.size());

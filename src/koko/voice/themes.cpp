@@ -7,17 +7,15 @@
 #include <Eigen/SparseCore>
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <random>
-#include <thread>
 
 #include "koko/core/cores.hpp"
 #include "koko/core/error.hpp"
+#include "koko/core/parallel.hpp"
 
 namespace koko::voice {
 
@@ -308,30 +306,17 @@ ThemeChoice choose_themes(const DocTermMatrix& weights, const DocTermMatrix& cou
   const Postings postings(counts);
   std::vector<NmfModel> models(ks.size());
   std::vector<double> coherence(ks.size(), 0);
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&] {
-    for (size_t i = next++; i < ks.size(); i = next++) {
-      try {
-        models[i] = nmf(weights, ks[i], opt.nmf);
-        double sum = 0;
-        const auto top = top_features(models[i], opt.coherence_terms);
-        for (const auto& t : top) sum += npmi_coherence(postings, t);
-        coherence[i] = top.empty() ? -1 : sum / static_cast<double>(top.size());
-      } catch (...) {
-        const std::lock_guard lock(failure_mutex);
-        failure = std::current_exception();
-      }
-    }
-  };
   const unsigned threads =
       std::min<unsigned>(opt.threads ? opt.threads : usable_cores(), static_cast<unsigned>(ks.size()));
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  parallel_indices(ks.size(), threads, [&](unsigned, const auto& next) {
+    for (size_t i = 0; next(i);) {
+      models[i] = nmf(weights, ks[i], opt.nmf);
+      double sum = 0;
+      const auto top = top_features(models[i], opt.coherence_terms);
+      for (const auto& t : top) sum += npmi_coherence(postings, t);
+      coherence[i] = top.empty() ? -1 : sum / static_cast<double>(top.size());
+    }
+  });
   ThemeChoice out;
   size_t best = 0;
   for (size_t i = 0; i < ks.size(); ++i) {
