@@ -108,3 +108,51 @@ TEST(OutputFile, WritesAllOrNothingAndNeverReplacesADevice) {
   }
   EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
 }
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include "koko/core/huge_pages.hpp"
+
+namespace {
+bool maps_mention(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line))
+    if (line.find(path) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST(HugePages, MovesAReadOnlyFileMappingInPlaceWithTheSameBytes) {
+  const auto p = (std::filesystem::temp_directory_path() / ("koko-test-map-" + std::to_string(getpid()))).string();
+  const size_t size = (5u << 20) + 12345;  // not a whole number of pages: the tail past the end reads as zeros
+  {
+    std::ofstream out(p, std::ios::binary);
+    for (size_t i = 0; i < size; ++i) out.put(static_cast<char>(i * 2654435761u >> 24));
+  }
+  const int fd = open(p.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  const size_t mapped = (size + 4095) & ~size_t{4095};
+  auto* map = static_cast<const unsigned char*>(mmap(nullptr, mapped, PROT_READ, MAP_SHARED, fd, 0));
+  ASSERT_NE(map, MAP_FAILED);
+  close(fd);
+  const std::vector<unsigned char> before(map, map + mapped);
+
+  const size_t moved = move_file_mappings_to_huge_pages(p);
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(thp, modes);
+  if (modes.find("[never]") == std::string::npos) {
+    EXPECT_EQ(moved, mapped);
+    EXPECT_FALSE(maps_mention(p));  // the same addresses are now anonymous memory
+  } else {
+    EXPECT_EQ(moved, 0u);
+  }
+  EXPECT_TRUE(std::equal(before.begin(), before.end(), map));
+  EXPECT_EQ(map[mapped - 1], 0);
+  EXPECT_EQ(move_file_mappings_to_huge_pages(p), 0u);  // nothing of the file is mapped any more (or never moved)
+  EXPECT_EQ(munmap(const_cast<unsigned char*>(map), mapped), 0);
+  std::filesystem::remove(p);
+  EXPECT_EQ(move_file_mappings_to_huge_pages(p), 0u);  // a missing file is not an error
+}

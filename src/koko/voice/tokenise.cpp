@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "koko/core/error.hpp"
+#include "koko/core/huge_pages.hpp"
 #include "koko/voice/intern.hpp"
 #include "koko/voice/lexicon.hpp"
 #include "koko/voice/utf8.hpp"
@@ -150,8 +151,15 @@ MeCab::Model& mecab_model() {
     // The dictionary's own dicrc as the rc file: the dictionary comes from -d alone, whatever /etc/mecabrc says.
     const std::string args = fmt::format("mecab -r {}/dicrc -d {}", dir, dir);
     model = MeCab::createModel(args.c_str());
-    if (model == nullptr)
+    if (model == nullptr) {
       failure = fmt::format("MeCab could not load the dictionary in {}: {}", dir, MeCab::getLastError());
+      return;
+    }
+    // MeCab spends about 40 % of its time looking words up at random in the 47 MiB dictionary and the 3 MiB
+    // connection matrix; on huge pages those lookups miss the TLB far less (MeCab ~10 % faster). No tagger exists yet,
+    // so nothing reads the mappings while they move.
+    for (const char* file : {"sys.dic", "matrix.bin"})
+      move_file_mappings_to_huge_pages(fmt::format("{}/{}", dir, file));
   });
   if (model == nullptr) {
     const auto nl = failure.find('\n');
