@@ -1,5 +1,6 @@
 #include "koko/store/columnar.hpp"
 
+#include <cassert>
 #include <cstring>
 
 #include "koko/core/error.hpp"
@@ -71,7 +72,23 @@ const Column& Chunk::get(std::string_view name) const {
 }
 
 std::string encode_chunk(const Chunk& c) {
-  std::string out(kMagic, 4);
+  // The exact size first: a chunk is tens of megabytes, and growing the string would copy it several times.
+  size_t size = 4 + sizeof(uint32_t);
+  for (const auto& col : c.columns) {
+    size += sizeof(uint8_t) + sizeof(uint32_t) + col.name.size() + sizeof(uint64_t);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, StringColumn>)
+            size += v.offsets.size() * sizeof(v.offsets[0]) + sizeof(uint64_t) + v.bytes.size();
+          else
+            size += v.size() * sizeof(v[0]);
+        },
+        col.data);
+  }
+  std::string out;
+  out.reserve(size);
+  out.append(kMagic, 4);
   put<uint32_t>(out, static_cast<uint32_t>(c.columns.size()));
   for (const auto& col : c.columns) {
     put<uint8_t>(out, static_cast<uint8_t>(col.data.index()));
@@ -90,6 +107,7 @@ std::string encode_chunk(const Chunk& c) {
         },
         col.data);
   }
+  assert(out.size() == size);
   return out;
 }
 
@@ -151,7 +169,8 @@ void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c) {
           throw Error(ErrorCode::workspace, "a stored chunk is damaged (string offsets)", {}, "re-import the data");
         break;
       }
-      default: throw Error(ErrorCode::workspace, "a stored chunk has an unknown column type", {}, "upgrade koko");
+      default:
+        throw Error(ErrorCode::workspace, "a stored chunk has an unknown column type", {}, "upgrade koko");
     }
   }
 }

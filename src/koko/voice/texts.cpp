@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <exception>
 #include <fstream>
@@ -260,7 +261,6 @@ class Terms {
 class ColumnarWriter {
  public:
   ColumnarWriter(store::Workspace& ws, int64_t import_id, Terms& terms) : ws_(ws), import_(import_id), terms_(terms) {}
-  ~ColumnarWriter() = default;
 
   void add(int64_t id, const Prepared& p, std::optional<Day> day) {
     for (const auto& s : p.sentences) {
@@ -283,68 +283,61 @@ class ColumnarWriter {
     x_day_.push_back(day.value_or(INT32_MIN));
     x_sentences_.push_back(static_cast<uint32_t>(p.sentences.size()));
     x_tokens_.push_back(static_cast<uint32_t>(p.tokens.size()));
-    if (t_text_.size() >= kChunkRows) flush_tokens();
-    if (s_text_.size() >= kChunkRows) flush_sentences();
-    if (x_id_.size() >= kChunkRows) flush_texts();
+    if (t_text_.size() >= kChunkRows) flush(tokens_, "text_tokens");
+    if (s_text_.size() >= kChunkRows) flush(sentences_, "text_sentences");
+    if (x_id_.size() >= kChunkRows) flush(texts_, "texts");
   }
 
   void finish() {
-    flush_tokens();
-    flush_sentences();
-    flush_texts();
+    flush(tokens_, "text_tokens");
+    flush(sentences_, "text_sentences");
+    flush(texts_, "texts");
   }
 
  private:
   static constexpr size_t kChunkRows = 1 << 20;
-  void flush_tokens() {
-    if (t_text_.empty()) return;
-    store::Chunk c;
-    c.columns.push_back({"text", std::move(t_text_)});
-    c.columns.push_back({"sentence", std::move(t_sentence_)});
-    c.columns.push_back({"begin", std::move(t_begin_)});
-    c.columns.push_back({"end", std::move(t_end_)});
-    c.columns.push_back({"term", std::move(t_term_)});
-    c.columns.push_back({"follows", std::move(t_follows_)});
-    ws_.append_chunk("text_tokens", import_, c);
-    t_text_ = {};
-    t_sentence_ = t_begin_ = t_end_ = t_term_ = t_follows_ = {};
+
+  // A column of a chunk that is filled, stored and emptied again: its storage is reserved once, so the columns of
+  // the next chunk neither grow by copying nor touch fresh memory.
+  template <typename T>
+  static std::vector<T>& column(store::Chunk& c, const char* name) {
+    assert(c.columns.size() < c.columns.capacity());
+    auto& v = std::get<std::vector<T>>(c.columns.emplace_back(store::Column{name, std::vector<T>()}).data);
+    v.reserve(kChunkRows);
+    return v;
   }
-  void flush_sentences() {
-    if (s_text_.empty()) return;
-    store::Chunk c;
-    c.columns.push_back({"text", std::move(s_text_)});
-    c.columns.push_back({"begin", std::move(s_begin_)});
-    c.columns.push_back({"end", std::move(s_end_)});
-    c.columns.push_back({"lang", std::move(s_lang_)});
-    c.columns.push_back({"score", std::move(s_score_)});
-    ws_.append_chunk("text_sentences", import_, c);
-    s_text_ = {};
-    s_begin_ = s_end_ = s_lang_ = {};
-    s_score_ = {};
-  }
-  void flush_texts() {
-    if (x_id_.empty()) return;
-    store::Chunk c;
-    c.columns.push_back({"text", std::move(x_id_)});
-    c.columns.push_back({"lang", std::move(x_lang_)});
-    c.columns.push_back({"day", std::move(x_day_)});
-    c.columns.push_back({"sentences", std::move(x_sentences_)});
-    c.columns.push_back({"tokens", std::move(x_tokens_)});
-    ws_.append_chunk("texts", import_, c);
-    x_id_ = {};
-    x_lang_ = x_sentences_ = x_tokens_ = {};
-    x_day_ = {};
+  void flush(store::Chunk& c, std::string_view table) {
+    if (c.rows() == 0) return;
+    ws_.append_chunk(table, import_, c);
+    for (auto& col : c.columns) std::visit([](auto& v) { v.clear(); }, col.data);
   }
 
   store::Workspace& ws_;
   int64_t import_;
   Terms& terms_;
-  std::vector<int64_t> t_text_, s_text_, x_id_;
-  std::vector<uint32_t> t_sentence_, t_begin_, t_end_, t_term_, t_follows_;
-  std::vector<uint32_t> s_begin_, s_end_, s_lang_;
-  std::vector<double> s_score_;
-  std::vector<uint32_t> x_lang_, x_sentences_, x_tokens_;
-  std::vector<int32_t> x_day_;
+  // Room for every column up front: the references below must survive the columns added after them.
+  static store::Chunk with_room(size_t columns) {
+    store::Chunk c;
+    c.columns.reserve(columns);
+    return c;
+  }
+  store::Chunk tokens_ = with_room(6), sentences_ = with_room(5), texts_ = with_room(5);
+  std::vector<int64_t>& t_text_ = column<int64_t>(tokens_, "text");
+  std::vector<uint32_t>& t_sentence_ = column<uint32_t>(tokens_, "sentence");
+  std::vector<uint32_t>& t_begin_ = column<uint32_t>(tokens_, "begin");
+  std::vector<uint32_t>& t_end_ = column<uint32_t>(tokens_, "end");
+  std::vector<uint32_t>& t_term_ = column<uint32_t>(tokens_, "term");
+  std::vector<uint32_t>& t_follows_ = column<uint32_t>(tokens_, "follows");
+  std::vector<int64_t>& s_text_ = column<int64_t>(sentences_, "text");
+  std::vector<uint32_t>& s_begin_ = column<uint32_t>(sentences_, "begin");
+  std::vector<uint32_t>& s_end_ = column<uint32_t>(sentences_, "end");
+  std::vector<uint32_t>& s_lang_ = column<uint32_t>(sentences_, "lang");
+  std::vector<double>& s_score_ = column<double>(sentences_, "score");
+  std::vector<int64_t>& x_id_ = column<int64_t>(texts_, "text");
+  std::vector<uint32_t>& x_lang_ = column<uint32_t>(texts_, "lang");
+  std::vector<int32_t>& x_day_ = column<int32_t>(texts_, "day");
+  std::vector<uint32_t>& x_sentences_ = column<uint32_t>(texts_, "sentences");
+  std::vector<uint32_t>& x_tokens_ = column<uint32_t>(texts_, "tokens");
 };
 
 std::optional<SentimentModel> load_model(store::Workspace& ws) {
