@@ -114,17 +114,19 @@ std::string strip_markup(std::string_view s) {
   return out;
 }
 
-std::string nfkc_utf8(std::string_view s) {
+// Into `out` (its storage reused text after text).
+void nfkc_utf8(std::string_view s, std::string& out) {
+  out.clear();
   UErrorCode err = U_ZERO_ERROR;
   const icu::Normalizer2* n = icu::Normalizer2::getNFKCInstance(err);
-  if (U_FAILURE(err)) return std::string(s);
-  const icu::StringPiece piece(s.data(), static_cast<int32_t>(s.size()));
-  // normalizeUTF8 copies the normalised stretches as they are: no separate check first (one pass, not two).
-  std::string out;
-  out.reserve(s.size());
-  icu::StringByteSink<std::string> sink(&out);
-  n->normalizeUTF8(0, piece, sink, nullptr, err);
-  return U_FAILURE(err) ? std::string(s) : out;
+  if (U_SUCCESS(err)) {
+    const icu::StringPiece piece(s.data(), static_cast<int32_t>(s.size()));
+    // normalizeUTF8 copies the normalised stretches as they are: no separate check first (one pass, not two).
+    out.reserve(s.size());
+    icu::StringByteSink<std::string> sink(&out);
+    n->normalizeUTF8(0, piece, sink, nullptr, err);
+  }
+  if (U_FAILURE(err)) out.assign(s);
 }
 
 }  // namespace
@@ -151,9 +153,9 @@ std::string normalise_text(std::string_view raw) {
   unsigned char high = 0;  // an OR over all bytes vectorises; a short-circuiting test would not
   for (char c : s) high |= static_cast<unsigned char>(c);
   const bool ascii = high < 0x80;
-  std::string normalised;
+  thread_local std::string normalised;
   if (!ascii) {
-    normalised = nfkc_utf8(s);
+    nfkc_utf8(s, normalised);
     s = normalised;
   }
   // Whitespace, apostrophes and zero-width characters, in one pass; runs of other characters are copied whole.
@@ -290,6 +292,12 @@ void push_sentence(std::string_view text, uint32_t b, uint32_t e, size_t max_byt
 
 std::vector<Span> split_sentences(std::string_view text, size_t max_bytes) {
   std::vector<Span> out;
+  split_sentences(text, out, max_bytes);
+  return out;
+}
+
+void split_sentences(std::string_view text, std::vector<Span>& out, size_t max_bytes) {
+  out.clear();
   uint32_t start = 0;
   for (size_t i = 0; i < text.size();) {
     size_t len = 1;
@@ -321,7 +329,6 @@ std::vector<Span> split_sentences(std::string_view text, size_t max_bytes) {
     i = j;
   }
   push_sentence(text, start, static_cast<uint32_t>(text.size()), max_bytes, out);
-  return out;
 }
 
 size_t display_width(std::string_view s) {

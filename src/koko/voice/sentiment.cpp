@@ -280,13 +280,6 @@ Thresholds default_thresholds(TextLang lang) {
   return {0.05, -0.05};
 }
 
-double text_score(std::span<const double> s) {
-  if (s.empty()) return 0;
-  double sum = 0;
-  for (double v : s) sum += v;
-  return sum / static_cast<double>(s.size());
-}
-
 ProcessedText process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& tok) {
   ProcessedText t;
   process_text(raw, lang_hint, tok, t);
@@ -299,7 +292,9 @@ void process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& t
   t.word_sentence.clear();
   t.text = normalise_text(raw);
   t.lang = lang_hint == "ja" ? TextLang::ja : (lang_hint == "en" ? TextLang::en : detect_language(t.text));
-  const auto spans = split_sentences(t.text);
+  thread_local std::vector<Span> spans;  // reused text after text
+  split_sentences(t.text, spans);
+  t.sentences.reserve(spans.size());
   t.words.reserve(t.text.size() / 4);  // about one word per 4 bytes in either language: no regrowth
   // Only a text with both Latin letters and Japanese characters needs a language per sentence.
   bool latin = false, kana_kanji = false;
@@ -308,8 +303,6 @@ void process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& t
     kana_kanji = kana_kanji || (c >= 0xE3 && c <= 0xE9);
   }
   const bool mixed = lang_hint.empty() && latin && kana_kanji;
-  std::vector<double> scores;
-  scores.reserve(spans.size());
   for (const Span& sp : spans) {
     const std::string_view s = std::string_view(t.text).substr(sp.begin, sp.end - sp.begin);
     // Each sentence in its own script: a Japanese review may quote an English sentence and vice versa.
@@ -329,9 +322,11 @@ void process_text(std::string_view raw, std::string_view lang_hint, Tokeniser& t
     const double score =
         lexicon_sentence_score(t.text, sp, lang, std::span<const Word>(t.words.data() + first, t.words.size() - first));
     t.sentences.push_back({sp, lang, score});
-    scores.push_back(score);
   }
-  t.score = text_score(scores);
+  // A text's score is the mean of its sentences' scores (a long review does not saturate the way one sum would).
+  double sum = 0;
+  for (const auto& s : t.sentences) sum += s.score;
+  t.score = t.sentences.empty() ? 0 : sum / static_cast<double>(t.sentences.size());
   t.label = label_of(t.score, default_thresholds(t.lang));
 }
 

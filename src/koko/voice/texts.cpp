@@ -96,6 +96,8 @@ struct Prepared {
 Prepared prepare(ProcessedText& p, const SentimentModel* model) {
   Prepared r;
   r.verdict = verdict(p, model);
+  r.tokens.reserve(
+      static_cast<size_t>(std::count_if(p.words.begin(), p.words.end(), [](const Word& w) { return w.content; })));
   size_t last_token_word = SIZE_MAX;
   for (size_t i = 0; i < p.words.size(); ++i) {
     const Word& w = p.words[i];
@@ -457,11 +459,12 @@ class TextInserter {
            "lang_given, rating, extra, text, sentences, tokens, score, label, method) "
            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         db_(ws.db()) {}
+  // The strings are bound without a copy: they outlive the step, and the texts add up to the whole file.
   int64_t insert(int64_t import_id, const RowMeta& m, const Prepared& p) {
     const Verdict& v = p.verdict;
     s_.bind(1, import_id).bind(2, static_cast<int64_t>(m.line));
     bind_opt(3, m.text_id);
-    s_.bind(4, std::string_view(m.source));
+    s_.bind_static(4, m.source);
     bind_opt(5, m.customer_id);
     bind_opt(6, m.place);
     bind_opt(7, m.date);
@@ -469,16 +472,16 @@ class TextInserter {
       s_.bind(8, static_cast<int64_t>(*m.day));
     else
       s_.bind_null(8);
-    s_.bind(9, lang_code(p.lang));
+    s_.bind_static(9, lang_code(p.lang));
     bind_opt(10, m.lang_given);
     if (m.rating)
       s_.bind(11, *m.rating);
     else
       s_.bind_null(11);
     bind_opt(12, m.extra);
-    s_.bind(13, std::string_view(p.text));
+    s_.bind_static(13, p.text);
     s_.bind(14, static_cast<int64_t>(p.sentences.size())).bind(15, static_cast<int64_t>(p.tokens.size()));
-    s_.bind(16, v.score).bind(17, static_cast<int64_t>(v.label)).bind(18, std::string_view(v.method));
+    s_.bind(16, v.score).bind(17, static_cast<int64_t>(v.label)).bind_static(18, v.method);
     s_.step();
     s_.reset();
     return sqlite3_last_insert_rowid(db_);
@@ -489,7 +492,7 @@ class TextInserter {
     if (v.empty())
       s_.bind_null(i);
     else
-      s_.bind(i, std::string_view(v));
+      s_.bind_static(i, v);
   }
   Stmt s_;
   sqlite3* db_;

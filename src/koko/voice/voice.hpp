@@ -37,6 +37,7 @@ struct Span {
 // Sentences end at . ! ? 。！？ (with closing quotes and brackets) and at line breaks; a sentence longer than
 // max_bytes is cut at a comma or space (or a character boundary) so one 5 MB text never becomes one sentence.
 std::vector<Span> split_sentences(std::string_view text, size_t max_bytes = 2000);
+void split_sentences(std::string_view text, std::vector<Span>& out, size_t max_bytes = 2000);  // into out, reused
 
 // ---- Tokens --------------------------------------------------------------------------------------------------
 
@@ -117,9 +118,6 @@ struct Thresholds {
 };
 int label_of(double score, const Thresholds& t);
 Thresholds default_thresholds(TextLang lang);
-
-// A text's score: the mean of its sentences' scores (a long review does not saturate the way one sum would).
-double text_score(std::span<const double> sentence_scores);
 
 // ---- The whole pipeline for one text -------------------------------------------------------------------------
 
