@@ -57,6 +57,56 @@ TEST(Columnar, DamagedBlobsAreErrorsNotCrashes) {
   EXPECT_THROW(decode_chunk(bad_type), Error);
 }
 
+TEST(Columnar, PackedIntegerColumnsRoundTripAndShrink) {
+  std::vector<uint32_t> offsets, same(1000, 7), wide;
+  std::vector<int32_t> signed_small;
+  std::vector<int64_t> ids;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    offsets.push_back(i * 7919 % 8191);        // 13 bits: values straddle the 64-bit words
+    wide.push_back(i % 2 ? 0u : 4000000000u);  // the whole range: stays plain
+    signed_small.push_back(static_cast<int32_t>(i % 300) - 150);
+    ids.push_back(int64_t{1} << 40 | (i / 3));  // large values, a small range
+  }
+  const std::vector<int64_t> extremes{INT64_MIN, 0, INT64_MAX};
+  Chunk plain;
+  plain.columns.push_back({"offset", offsets});
+  plain.columns.push_back({"same", same});
+  plain.columns.push_back({"wide", wide});
+  plain.columns.push_back({"signed", signed_small});
+  plain.columns.push_back({"id", ids});
+  Chunk packed = plain;
+  for (auto& c : packed.columns) c.pack = true;
+  const std::string a = encode_chunk(plain), b = encode_chunk(packed);
+  // Each packed column saves its plain bytes less its packed words and 9 bytes of header (minimum, bit count):
+  // offset 13 bits a row (204 words), same 0 bits, wide stays plain, signed and id 9 bits (141 words).
+  EXPECT_EQ(a.size() - b.size(), (4000 - 9 - 204 * 8) + (4000 - 9) + 0 + (4000 - 9 - 141 * 8) + (8000 - 9 - 141 * 8));
+  const Chunk d = decode_chunk(b);
+  EXPECT_EQ(d.as<std::vector<uint32_t>>("offset"), offsets);
+  EXPECT_EQ(d.as<std::vector<uint32_t>>("same"), same);
+  EXPECT_EQ(d.as<std::vector<uint32_t>>("wide"), wide);
+  EXPECT_EQ(d.as<std::vector<int32_t>>("signed"), signed_small);
+  EXPECT_EQ(d.as<std::vector<int64_t>>("id"), ids);
+  Chunk e;
+  e.columns.push_back({"extremes", extremes, true});
+  e.columns.push_back({"empty", std::vector<uint32_t>{}, true});
+  EXPECT_EQ(decode_chunk(encode_chunk(e)).as<std::vector<int64_t>>("extremes"), extremes);
+}
+
+TEST(Columnar, DamagedPackedColumnsAreErrorsNotCrashes) {
+  Chunk c;
+  c.columns.push_back({"offset", std::vector<uint32_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, true});
+  const std::string blob = encode_chunk(c);
+  ASSERT_EQ(static_cast<uint8_t>(blob[8]), 5);  // a packed uint32 column
+  EXPECT_THROW(decode_chunk(blob.substr(0, blob.size() - 1)), Error);
+  const size_t at = 8 + 1 + 4 + 6;  // the row count
+  std::string huge = blob;
+  huge[at + 4] = '\x01';  // 2^32 rows with a handful of bytes: truncated, not a 16 GiB allocation
+  EXPECT_THROW(decode_chunk(huge), Error);
+  std::string bits = blob;
+  bits[at + 16] = 40;  // more bits than a uint32 has
+  EXPECT_THROW(decode_chunk(bits), Error);
+}
+
 TEST(Workspace, CreatesMigratesAndReopens) {
   const auto p = temp_db("create.db");
   {

@@ -1,7 +1,10 @@
 #include "koko/store/columnar.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
+#include <optional>
 
 #include "koko/core/error.hpp"
 
@@ -19,6 +22,72 @@ template <typename T>
 void put_array(std::string& out, const std::vector<T>& v) {
   put<uint64_t>(out, v.size());
   out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// Type bytes: 0-4 are the ColumnData alternatives stored plain; a packed integer column adds kPacked.
+constexpr uint8_t kPacked = 5;  // 5 = uint32, 6 = int32, 7 = int64
+
+template <typename T>
+constexpr bool is_integer_column = std::is_same_v<T, std::vector<uint32_t>> ||
+                                   std::is_same_v<T, std::vector<int32_t>> || std::is_same_v<T, std::vector<int64_t>>;
+
+// Frame of reference: every value as its offset from the smallest, in `bits` bits, little-endian in 64-bit words.
+struct Packing {
+  uint64_t min = 0;  // the smallest value's bit pattern, widened to 64 bits
+  uint8_t bits = 0;
+  [[nodiscard]] static size_t words(size_t n, unsigned bits) { return (n * bits + 63) / 64; }
+};
+
+template <typename T>
+Packing plan_packing(const std::vector<T>& v) {
+  if (v.empty()) return {};
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  const auto range =
+      static_cast<uint64_t>(static_cast<int64_t>(*hi)) - static_cast<uint64_t>(static_cast<int64_t>(*lo));
+  return {static_cast<uint64_t>(static_cast<int64_t>(*lo)), static_cast<uint8_t>(std::bit_width(range))};
+}
+
+// Packing pays when it saves a quarter of the plain bytes.
+template <typename T>
+bool worth_packing(const std::vector<T>& v, const Packing& p) {
+  return Packing::words(v.size(), p.bits) * 8 + sizeof(uint64_t) + 1 <= v.size() * sizeof(T) * 3 / 4;
+}
+
+template <typename T>
+void put_packed(std::string& out, const std::vector<T>& v, const Packing& p) {
+  put<uint64_t>(out, v.size());
+  put<uint64_t>(out, p.min);
+  put<uint8_t>(out, p.bits);
+  uint64_t word = 0;
+  unsigned used = 0;
+  for (const T x : v) {
+    const uint64_t d = static_cast<uint64_t>(static_cast<int64_t>(x)) - p.min;
+    word |= d << used;
+    used += p.bits;
+    if (used >= 64) {
+      put<uint64_t>(out, word);
+      used -= 64;
+      word = used == 0 ? 0 : d >> (p.bits - used);
+    }
+  }
+  if (used > 0) put<uint64_t>(out, word);
+}
+
+template <typename T>
+void unpack(const std::vector<uint64_t>& words, size_t n, const Packing& p, std::vector<T>& v) {
+  v.resize(n);
+  if (p.bits == 0) {  // every value the same
+    std::fill(v.begin(), v.end(), static_cast<T>(static_cast<int64_t>(p.min)));
+    return;
+  }
+  const uint64_t mask = p.bits == 64 ? ~uint64_t{0} : (uint64_t{1} << p.bits) - 1;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t bit = i * p.bits, w = bit / 64;
+    const unsigned off = bit % 64;
+    uint64_t d = words[w] >> off;
+    if (off + p.bits > 64) d |= words[w + 1] << (64 - off);
+    v[i] = static_cast<T>(static_cast<int64_t>((d & mask) + p.min));
+  }
 }
 
 // Reads a chunk through `read(dst, bytes, offset)`: from memory, or straight from SQLite's blob into the
@@ -74,15 +143,28 @@ const Column& Chunk::get(std::string_view name) const {
 std::string encode_chunk(const Chunk& c) {
   // The exact size first: a chunk is tens of megabytes, and growing the string would copy it several times.
   size_t size = 4 + sizeof(uint32_t);
-  for (const auto& col : c.columns) {
+  std::vector<std::optional<Packing>> packing(c.columns.size());
+  for (size_t k = 0; k < c.columns.size(); ++k) {
+    const Column& col = c.columns[k];
     size += sizeof(uint8_t) + sizeof(uint32_t) + col.name.size() + sizeof(uint64_t);
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, StringColumn>)
+          if constexpr (std::is_same_v<T, StringColumn>) {
             size += v.offsets.size() * sizeof(v.offsets[0]) + sizeof(uint64_t) + v.bytes.size();
-          else
+          } else {
+            if constexpr (is_integer_column<T>) {
+              if (col.pack) {
+                const Packing p = plan_packing(v);
+                if (worth_packing(v, p)) {
+                  packing[k] = p;
+                  size += sizeof(uint64_t) + 1 + Packing::words(v.size(), p.bits) * 8;
+                  return;
+                }
+              }
+            }
             size += v.size() * sizeof(v[0]);
+          }
         },
         col.data);
   }
@@ -90,8 +172,10 @@ std::string encode_chunk(const Chunk& c) {
   out.reserve(size);
   out.append(kMagic, 4);
   put<uint32_t>(out, static_cast<uint32_t>(c.columns.size()));
-  for (const auto& col : c.columns) {
-    put<uint8_t>(out, static_cast<uint8_t>(col.data.index()));
+  for (size_t k = 0; k < c.columns.size(); ++k) {
+    const Column& col = c.columns[k];
+    const auto type = static_cast<uint8_t>(col.data.index());
+    put<uint8_t>(out, packing[k] ? static_cast<uint8_t>(kPacked + type) : type);
     put<uint32_t>(out, static_cast<uint32_t>(col.name.size()));
     out += col.name;
     std::visit(
@@ -101,6 +185,11 @@ std::string encode_chunk(const Chunk& c) {
             put_array(out, v.offsets);
             put<uint64_t>(out, v.bytes.size());
             out += v.bytes;
+          } else if constexpr (is_integer_column<T>) {
+            if (packing[k])
+              put_packed(out, v, *packing[k]);
+            else
+              put_array(out, v);
           } else {
             put_array(out, v);
           }
@@ -132,6 +221,7 @@ void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c) {
   if (ncols > (1u << 16))
     throw Error(ErrorCode::workspace, "a stored chunk is damaged (columns)", {}, "re-import the data");
   c.columns.resize(ncols);
+  std::vector<uint64_t> words;  // a packed column's bits, before unpacking
   for (uint32_t k = 0; k < ncols; ++k) {
     Column& col = c.columns[k];
     const auto type = cur.get<uint8_t>();
@@ -143,6 +233,20 @@ void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c) {
     auto array = [&]<typename T>() {
       if (!std::holds_alternative<std::vector<T>>(col.data)) col.data = std::vector<T>();
       cur.get_array_into(std::get<std::vector<T>>(col.data));
+    };
+    auto packed = [&]<typename T>() {
+      if (!std::holds_alternative<std::vector<T>>(col.data)) col.data = std::vector<T>();
+      const auto n = cur.get<uint64_t>();
+      Packing p;
+      p.min = cur.get<uint64_t>();
+      p.bits = cur.get<uint8_t>();
+      if (p.bits > 8 * sizeof(T) || n > (size_t{1} << 40))
+        throw Error(ErrorCode::workspace, "a stored chunk is damaged (packed column)", {}, "re-import the data");
+      const size_t nw = Packing::words(static_cast<size_t>(n), p.bits);
+      cur.need(nw * sizeof(uint64_t));
+      words.resize(nw);
+      cur.bytes(words.data(), nw * sizeof(uint64_t));
+      unpack(words, static_cast<size_t>(n), p, std::get<std::vector<T>>(col.data));
     };
     switch (type) {
       case 0:
@@ -156,6 +260,15 @@ void decode_chunk_from(const ChunkReader& read, size_t size, Chunk& c) {
         break;
       case 3:
         array.template operator()<double>();
+        break;
+      case kPacked + 0:
+        packed.template operator()<uint32_t>();
+        break;
+      case kPacked + 1:
+        packed.template operator()<int32_t>();
+        break;
+      case kPacked + 2:
+        packed.template operator()<int64_t>();
         break;
       case 4: {
         if (!std::holds_alternative<StringColumn>(col.data)) col.data = StringColumn();

@@ -1,6 +1,7 @@
 #pragma once
-// Columnar chunks: a table's rows as fixed-width arrays (strings as offsets + bytes), serialised into one BLOB
-// per chunk of up to ~1M rows. Pure encoding here; workspace.hpp stores and scans the blobs.
+// Columnar chunks: a table's rows as fixed-width arrays (strings as offsets + bytes; integers optionally
+// bit-packed), serialised into one BLOB per chunk of up to ~1M rows. Pure encoding here; workspace.hpp stores and
+// scans the blobs.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -14,12 +15,16 @@ namespace koko::store {
 
 using koko::StringColumn;
 
-using ColumnData = std::variant<std::vector<uint32_t>, std::vector<int32_t>, std::vector<int64_t>,
-                                std::vector<double>, StringColumn>;
+using ColumnData =
+    std::variant<std::vector<uint32_t>, std::vector<int32_t>, std::vector<int64_t>, std::vector<double>, StringColumn>;
 
 struct Column {
   std::string name;
   ColumnData data;
+  // Integers stored bit-packed as offsets from the chunk's smallest value (frame of reference), when that takes at
+  // most three quarters of the plain size: for columns of small ranges (offsets, ids, flags). They decode to the
+  // same vector either way, so readers never see the difference.
+  bool pack = false;
 };
 
 struct Chunk {

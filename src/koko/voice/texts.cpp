@@ -304,7 +304,8 @@ class ColumnarWriter {
   template <typename T>
   static std::vector<T>& column(store::Chunk& c, const char* name) {
     assert(c.columns.size() < c.columns.capacity());
-    auto& v = std::get<std::vector<T>>(c.columns.emplace_back(store::Column{name, std::vector<T>()}).data);
+    auto& v =
+        std::get<std::vector<T>>(c.columns.emplace_back(store::Column{name, std::vector<T>(), /*pack=*/true}).data);
     v.reserve(kChunkRows);
     return v;
   }
