@@ -164,6 +164,7 @@ class AsyncProcessor {
     join();
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   }
+  [[nodiscard]] bool is_inline() const { return inline_; }
 
  private:
   void join() {
@@ -625,8 +626,7 @@ TextImportOutcome import_texts(store::Workspace& ws, const TextImportRequest& re
     b.metas.clear();
     b.out.clear();
   };
-  // The batch just read goes to the workers; the one they finished is stored meanwhile.
-  auto flush = [&](bool last) {
+  auto flush_overlapped = [&](bool last) {
     if (busy) proc.wait();
     std::swap(fill, work);
     busy = !work->in.empty();
@@ -637,12 +637,26 @@ TextImportOutcome import_texts(store::Workspace& ws, const TextImportRequest& re
       busy = false;
       store_batch(*work);
     }
+  };
+  // The batch just read goes to the workers; the one they finished is stored meanwhile. On one core there is no
+  // meanwhile: each (smaller) batch is processed and stored at once, while its tokens are still in the cache.
+  auto flush = [&](bool last) {
+    if (proc.is_inline()) {
+      if (!fill->in.empty()) {
+        proc.start(fill->in, fill->out);
+        proc.wait();
+        store_batch(*fill);
+      }
+    } else {
+      flush_overlapped(last);
+    }
     const uint64_t size = reader->file_size();
     progress.update(size ? std::min<uint64_t>(1000, reader->compressed_bytes_read() * 1000 / size) : 0, rows);
   };
 
   io::Record r;
   size_t batch_bytes = 0;
+  const size_t batch_texts = proc.is_inline() ? 256 : 2048, batch_limit = proc.is_inline() ? 512u << 10 : 4u << 20;
   for (;;) {
     bool more = false;
     try {
@@ -735,7 +749,7 @@ TextImportOutcome import_texts(store::Workspace& ws, const TextImportRequest& re
     batch_bytes += raw.size();
     fill->in.push_back({std::string(raw), lang_hint});
     fill->metas.push_back(std::move(m));
-    if (fill->in.size() >= 2048 || batch_bytes >= (4u << 20)) {
+    if (fill->in.size() >= batch_texts || batch_bytes >= batch_limit) {
       flush(false);
       batch_bytes = 0;
     }
