@@ -58,6 +58,12 @@ void put_packed(std::string& out, const std::vector<T>& v, const Packing& p) {
   put<uint64_t>(out, v.size());
   put<uint64_t>(out, p.min);
   put<uint8_t>(out, p.bits);
+  size_t at = out.size();
+  out.resize(at + Packing::words(v.size(), p.bits) * sizeof(uint64_t));
+  const auto emit = [&](uint64_t word) {
+    std::memcpy(out.data() + at, &word, sizeof word);
+    at += sizeof word;
+  };
   uint64_t word = 0;
   unsigned used = 0;
   for (const T x : v) {
@@ -65,12 +71,13 @@ void put_packed(std::string& out, const std::vector<T>& v, const Packing& p) {
     word |= d << used;
     used += p.bits;
     if (used >= 64) {
-      put<uint64_t>(out, word);
+      emit(word);
       used -= 64;
       word = used == 0 ? 0 : d >> (p.bits - used);
     }
   }
-  if (used > 0) put<uint64_t>(out, word);
+  if (used > 0) emit(word);
+  assert(at == out.size());
 }
 
 template <typename T>

@@ -78,9 +78,9 @@ Verdict verdict(const ProcessedText& p, const SentimentModel* model) {
 // What storing needs of one processed text, made on the worker thread: a text's words are ~70 bytes each and
 // most are particles, so a batch of whole ProcessedTexts would stream hundreds of megabytes through memory.
 struct Prepared {
-  struct Token {
-    uint32_t sentence, begin, end;
+  struct Token {                     // 48 bytes: the views first, so the small fields share their padding
     std::string_view term, display;  // views into the pool of words (Word's)
+    uint32_t sentence, begin, end;
     Pos pos;
     TextLang lang;  // the sentence's
     bool follows;   // the word right before it (punctuation included) is the previous token of the sentence
