@@ -298,7 +298,9 @@ class ColumnarWriter {
   }
 
  private:
-  static constexpr size_t kChunkRows = 1 << 20;
+  // 256k rows a chunk: the columns being filled (7 MB for tokens) stay small enough to be reused warm, and packing
+  // sees narrower ranges (1M rows measured 1-2 % slower end to end).
+  static constexpr size_t kChunkRows = 1 << 18;
 
   // A column of a chunk that is filled, stored and emptied again: its storage is reserved once, so the columns of
   // the next chunk neither grow by copying nor touch fresh memory.
