@@ -189,7 +189,7 @@ std::vector<std::unique_ptr<Tokeniser>> make_tokenisers(unsigned n, const UserDi
 // arena of the terms, one probe per token in the common case.
 class Terms {
  public:
-  explicit Terms(store::Workspace& ws) : slots_(1 << 16, 0), mask_((1 << 16) - 1) {
+  explicit Terms(store::Workspace& ws) : slots_(1 << 12, 0), mask_((1 << 12) - 1) {
     ws.scan("text_terms", [&](const store::Chunk& c) {
       const auto& t = c.as<StringColumn>("term");
       const auto& l = c.as<std::vector<uint32_t>>("lang");
