@@ -129,10 +129,6 @@ void nfkc_utf8(std::string_view s, std::string& out) {
   if (U_FAILURE(err)) out.assign(s);
 }
 
-}  // namespace
-
-namespace {
-
 // Bytes that may start a character the whitespace pass changes: controls and space, and the lead bytes of U+0085,
 // U+00A0, U+02BC (C2, CA), U+2018/2019/200B-D/2028/2029/2060 (E2), U+3000 (E3 80 80) and U+FEFF (EF).
 constexpr std::array<bool, 256> kMaybeSpecial = [] {
