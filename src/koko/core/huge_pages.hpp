@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 namespace koko {
@@ -21,12 +20,5 @@ std::vector<T> huge_page_vector(size_t n) {
   v.resize(n);
   return v;
 }
-
-// A library that maps a large read-only file (MeCab's dictionary) reads it through 4 KiB page-cache pages, which
-// Linux does not merge into huge pages. This replaces each read-only mapping of `file` of at least 2 MiB in this
-// process, at the same address, by an anonymous huge-page copy of the same bytes, so the library's pointers stay
-// valid. Call it before any other thread reads those mappings. Returns the bytes moved; 0 when there is nothing to
-// move or the system cannot (transparent huge pages off, no memory): the file mappings are then left as they were.
-size_t move_file_mappings_to_huge_pages(const std::string& file);
 
 }  // namespace koko

@@ -1,6 +1,8 @@
-// Tokens: English via ICU word breaks + Snowball stems, Japanese via MeCab (ipadic) base forms and parts of speech.
-// User-dictionary entries are forced to be single tokens: MeCab gets a boundary constraint around each match
-// (partial parsing), so no compiled dictionary is needed and a listed compound is never split.
+// Tokens: English via ICU word breaks + Snowball stems, Japanese via MeCab's analysis (ipadic) as base forms and parts
+// of speech. koko's own Viterbi over MeCab's dictionary (mecab_lattice.hpp) gives MeCab's answer for most sentences,
+// faster; MeCab itself analyses the rest. User-dictionary entries are forced to be single tokens: MeCab gets a
+// boundary constraint around each match (partial parsing), so no compiled dictionary is needed and a listed compound
+// is never split.
 #include <fmt/format.h>
 #include <libstemmer.h>
 #include <mecab.h>
@@ -13,12 +15,13 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "koko/core/error.hpp"
-#include "koko/core/huge_pages.hpp"
 #include "koko/voice/intern.hpp"
 #include "koko/voice/lexicon.hpp"
+#include "koko/voice/mecab_lattice.hpp"
 #include "koko/voice/utf8.hpp"
 #include "koko/voice/voice.hpp"
 
@@ -155,11 +158,6 @@ MeCab::Model& mecab_model() {
       failure = fmt::format("MeCab could not load the dictionary in {}: {}", dir, MeCab::getLastError());
       return;
     }
-    // MeCab spends about 40 % of its time looking words up at random in the 47 MiB dictionary and the 3 MiB
-    // connection matrix; on huge pages those lookups miss the TLB far less (MeCab ~10 % faster). No tagger exists yet,
-    // so nothing reads the mappings while they move.
-    for (const char* file : {"sys.dic", "matrix.bin"})
-      move_file_mappings_to_huge_pages(fmt::format("{}/{}", dir, file));
   });
   if (model == nullptr) {
     const auto nl = failure.find('\n');
@@ -167,6 +165,23 @@ MeCab::Model& mecab_model() {
                 nl == std::string::npos ? fmt::format("reinstall {}", kDictionaryPackage) : failure.substr(nl + 1));
   }
   return *model;
+}
+
+// The same dictionary for koko's own Viterbi (mecab_lattice.hpp), which answers the sentences without user-dictionary
+// constraints; MeCab answers the rest.
+const MecabDictionary& mecab_dictionary() {
+  static std::once_flag once;
+  static std::unique_ptr<MecabDictionary> dictionary;
+  static std::optional<Error> failure;
+  std::call_once(once, [] {
+    try {
+      dictionary = std::make_unique<MecabDictionary>(find_mecab_dictionary());
+    } catch (const Error& e) {
+      failure = e;
+    }
+  });
+  if (failure) throw *failure;
+  return *dictionary;
 }
 
 // ipadic features: pos1,pos2,pos3,pos4,conjugation type,conjugation form,base form,reading,pronunciation.
@@ -264,7 +279,9 @@ struct Tokeniser::Impl {
   icu::BreakIterator* words_en = nullptr;
   UText* utext = nullptr;
   sb_stemmer* stemmer = nullptr;
-  // Japanese (created on the first Japanese sentence)
+  // Japanese (created on the first Japanese sentence): koko's lattice, and MeCab for constrained sentences
+  std::unique_ptr<MecabLattice> fast;
+  std::vector<Morph> morphs;
   MeCab::Tagger* tagger = nullptr;
   MeCab::Lattice* lattice = nullptr;
 
@@ -351,6 +368,7 @@ struct Tokeniser::Impl {
 
   void english(std::string_view text, Span span, std::vector<Word>& out);
   void japanese(std::string_view text, Span span, std::vector<Word>& out);
+  void mecab(std::string_view sentence);  // MeCab's words for the sentence, with the user-dictionary constraints
   // scored_as: the language whose lexicon scores the word (a Latin word in a Japanese sentence is scored as Japanese)
   void english_word(std::string_view text, uint32_t b, uint32_t e, bool number, TextLang scored_as,
                     std::vector<Word>& out);
@@ -470,7 +488,7 @@ void Tokeniser::Impl::english(std::string_view text, Span span, std::vector<Word
   }
 }
 
-void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Word>& out) {
+void Tokeniser::Impl::mecab(std::string_view s) {
   if (tagger == nullptr) {
     MeCab::Model& model = mecab_model();
     tagger = model.createTagger();
@@ -479,37 +497,42 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
       throw Error(ErrorCode::internal, fmt::format("MeCab failed: {}", MeCab::getLastError()), {},
                   "reinstall libmecab2");
   }
-  const std::string_view s = text.substr(span.begin, span.end - span.begin);
-  matches.clear();
-  if (user != nullptr) user->find(s, matches);
   lattice->set_sentence(s.data(), s.size());
-  if (matches.empty()) {
-    lattice->set_request_type(MECAB_ONE_BEST);
-  } else {
-    lattice->set_request_type(MECAB_ONE_BEST);  // MECAB_PARTIAL would read "surface\tfeature" lines
-    for (const auto& [m, k] : matches) {
-      lattice->set_boundary_constraint(m.begin, MECAB_TOKEN_BOUNDARY);
-      lattice->set_boundary_constraint(m.end, MECAB_TOKEN_BOUNDARY);
-      for (uint32_t p = m.begin + 1; p < m.end; ++p) lattice->set_boundary_constraint(p, MECAB_INSIDE_TOKEN);
-      lattice->set_feature_constraint(m.begin, m.end, user->mecab_feature(k).c_str());
-    }
+  lattice->set_request_type(MECAB_ONE_BEST);  // MECAB_PARTIAL would read "surface\tfeature" lines
+  for (const auto& [m, k] : matches) {
+    lattice->set_boundary_constraint(m.begin, MECAB_TOKEN_BOUNDARY);
+    lattice->set_boundary_constraint(m.end, MECAB_TOKEN_BOUNDARY);
+    for (uint32_t p = m.begin + 1; p < m.end; ++p) lattice->set_boundary_constraint(p, MECAB_INSIDE_TOKEN);
+    lattice->set_feature_constraint(m.begin, m.end, user->mecab_feature(k).c_str());
   }
   if (!tagger->parse(lattice))
     throw Error(ErrorCode::internal, fmt::format("MeCab could not parse a sentence: {}", lattice->what()));
-  const size_t first = out.size();
+  morphs.clear();
   for (const MeCab::Node* node = lattice->bos_node()->next; node != nullptr && node->stat != MECAB_EOS_NODE;
-       node = node->next) {
-    if (node->length == 0) continue;
-    if (node->next != nullptr && node->next->feature != nullptr) prefetch(node->next->feature);
-    const auto b = static_cast<uint32_t>(node->surface - s.data());
-    const std::string_view surface(node->surface, node->length);
-    const bool user_node = !matches.empty() && std::any_of(matches.begin(), matches.end(), [&](const auto& m) {
-      return m.first.begin == b && m.first.end == b + node->length;
+       node = node->next)
+    morphs.push_back({static_cast<uint32_t>(node->surface - s.data()), node->length, node->feature});
+}
+
+void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Word>& out) {
+  if (fast == nullptr) fast = std::make_unique<MecabLattice>(mecab_dictionary());
+  const std::string_view s = text.substr(span.begin, span.end - span.begin);
+  matches.clear();
+  if (user != nullptr) user->find(s, matches);
+  if (!matches.empty() || !fast->parse(s, morphs)) mecab(s);
+  const size_t first = out.size();
+  for (size_t i = 0; i < morphs.size(); ++i) {
+    const Morph& m = morphs[i];
+    if (m.length == 0) continue;
+    if (i + 1 < morphs.size()) prefetch(morphs[i + 1].feature);
+    const uint32_t b = m.begin;
+    const std::string_view surface = s.substr(b, m.length);
+    const bool user_node = !matches.empty() && std::any_of(matches.begin(), matches.end(), [&](const auto& um) {
+      return um.first.begin == b && um.first.end == b + m.length;
     });
     if (user_node) {
       Word w;
       w.begin = span.begin + b;
-      w.end = w.begin + node->length;
+      w.end = w.begin + m.length;
       w.lower = detail::intern(surface);
       w.pos = Pos::user;
       w.term = w.lower;
@@ -521,10 +544,10 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
     // Latin words inside Japanese text are English words: stem them the same way.
     if (static_cast<unsigned char>(surface[0]) < 0x80 &&
         ((surface[0] >= 'a' && surface[0] <= 'z') || (surface[0] >= 'A' && surface[0] <= 'Z'))) {
-      english_word(text, span.begin + b, span.begin + b + node->length, false, TextLang::ja, out);
+      english_word(text, span.begin + b, span.begin + b + m.length, false, TextLang::ja, out);
       continue;
     }
-    const Entry& e = entry(node->feature, surface);
+    const Entry& e = entry(m.feature, surface);
     if (e.word.lower == surface) {
       out.push_back(e.word);
     } else {
@@ -538,7 +561,7 @@ void Tokeniser::Impl::japanese(std::string_view text, Span span, std::vector<Wor
       detail::set_sentiment(w, TextLang::ja);
     }
     out.back().begin = span.begin + b;
-    out.back().end = span.begin + b + node->length;
+    out.back().end = span.begin + b + m.length;
   }
   // Adjacent katakana nouns are one loanword compound (スマート + フォン → スマートフォン), and adjacent ASCII
   // pieces are one word (Wi + - + Fi → wi-fi).
