@@ -106,7 +106,6 @@ struct Lexicon {
   const Token* tokens = nullptr;
   size_t token_count = 0;
   const char* features = nullptr;
-  uint32_t lsize = 0, rsize = 0;
 
   struct Match {
     uint32_t value;   // first token << 8 | token count
@@ -145,8 +144,6 @@ Lexicon read_lexicon(const MappedFile& file) {
     throw file.broken("has section sizes that do not add up to its size");
   const char* p = file.data() + kHeaderBytes;
   Lexicon lex;
-  lex.lsize = file.u32(16);
-  lex.rsize = file.u32(20);
   lex.units = reinterpret_cast<const DoubleArrayUnit*>(p);
   lex.unit_count = dsize / sizeof(DoubleArrayUnit);
   lex.tokens = reinterpret_cast<const Token*>(p + dsize);
@@ -242,7 +239,8 @@ struct MecabDictionary::Impl {
     std::memcpy(sizes, matrix_file.data(), sizeof sizes);
     lsize = sizes[0];
     rsize = sizes[1];
-    if (4 + size_t{2} * lsize * rsize != matrix_file.size()) throw matrix_file.broken("has the wrong size");
+    if (lsize == 0 || rsize == 0 || 4 + size_t{2} * lsize * rsize != matrix_file.size())
+      throw matrix_file.broken("has the wrong size");
     matrix = huge_page_vector<int16_t>(size_t{lsize} * rsize);
     std::memcpy(matrix.data(), matrix_file.data() + 4, matrix.size() * sizeof(int16_t));
     for (const Lexicon* lex : {&sys, &unk})
