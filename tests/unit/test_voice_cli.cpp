@@ -155,6 +155,24 @@ TEST(VoiceCli, MissingMecabDictionaryNamesThePackage) {
   EXPECT_TRUE(contains(r.err, "mecab-ipadic-utf8")) << r.err;
 }
 
+TEST(VoiceCli, DamagedMecabDictionaryIsAnErrorNamingTheFile) {
+  TempDir d;
+  const fs::path dic = d.path / "ipadic";
+  fs::create_directories(dic);
+  const fs::path installed = "/var/lib/mecab/dic/ipadic-utf8";  // where Debian's mecab-ipadic-utf8 puts it
+  ASSERT_TRUE(fs::exists(installed / "sys.dic")) << "mecab-ipadic-utf8 is not installed";
+  for (const char* f : {"sys.dic", "unk.dic", "char.bin", "matrix.bin", "dicrc"}) fs::copy_file(installed / f, dic / f);
+  fs::resize_file(dic / "sys.dic", 4096);  // the header survives, the rest is gone
+  setenv("KOKO_MECAB_DICDIR", dic.c_str(), 1);
+  const auto r = koko(d, {"voice", "import", (kFixtures / "texts.csv").string()});
+  unsetenv("KOKO_MECAB_DICDIR");
+  EXPECT_EQ(r.code, 6) << describe(r);
+  EXPECT_TRUE(contains(r.err, "sys.dic")) << r.err;
+  EXPECT_TRUE(contains(r.err, "reinstall mecab-ipadic-utf8")) << r.err;
+  // Nothing of the import was kept.
+  EXPECT_NE(koko(d, {"voice", "search", "朝食"}).code, 0);
+}
+
 TEST(VoiceCli, UserDictionaryRetokenises) {
   TempDir d;
   ASSERT_EQ(koko(d, {"voice", "import", (kFixtures / "texts.csv").string()}).code, 0);
