@@ -155,22 +155,6 @@ Lexicon read_lexicon(const MappedFile& file) {
   return lex;
 }
 
-std::string dicrc_value(const std::string& dicrc, std::string_view key) {
-  std::ifstream in(dicrc);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (line.empty() || line[0] == ';' || eq == std::string::npos) continue;
-    auto trim = [](std::string s) {
-      s.erase(0, s.find_first_not_of(" \t"));
-      s.erase(s.find_last_not_of(" \t\r") + 1);
-      return s;
-    };
-    if (trim(line.substr(0, eq)) == key) return trim(line.substr(eq + 1));
-  }
-  return {};
-}
-
 // MeCab's UTF-8 reading, quirks included: characters past U+FFFF and malformed bytes read as code 0.
 inline uint32_t ucs2_at(const char* begin, const char* end, size_t& len) {
   const auto b0 = static_cast<unsigned char>(begin[0]);
@@ -200,6 +184,22 @@ inline uint32_t ucs2_at(const char* begin, const char* end, size_t& len) {
 }
 
 }  // namespace
+
+std::string mecab_rc_value(const std::string& file, std::string_view key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (line.empty() || line[0] == ';' || eq == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      s.erase(0, s.find_first_not_of(" \t"));
+      s.erase(s.find_last_not_of(" \t\r") + 1);
+      return s;
+    };
+    if (trim(line.substr(0, eq)) == key) return trim(line.substr(eq + 1));
+  }
+  return {};
+}
 
 // ---- The dictionary ---------------------------------------------------------------------------------------------
 
@@ -272,11 +272,11 @@ struct MecabDictionary::Impl {
     space = CharClass{char_map[0x20]};
 
     const std::string dicrc = dir + "/dicrc";
-    if (const std::string g = dicrc_value(dicrc, "max-grouping-size"); !g.empty()) {
+    if (const std::string g = mecab_rc_value(dicrc, "max-grouping-size"); !g.empty()) {
       const long v = std::strtol(g.c_str(), nullptr, 10);
       if (v > 0) max_grouping = static_cast<size_t>(v);
     }
-    unknown_feature = dicrc_value(dicrc, "unk-feature");
+    unknown_feature = mecab_rc_value(dicrc, "unk-feature");
 
     // The hot part of sys.dic onto huge pages; `sys` then reads from the copy.
     const size_t hot_bytes = sys.unit_count * sizeof(DoubleArrayUnit) + sys.token_count * sizeof(Token);

@@ -26,6 +26,9 @@ struct Morph {
   const char* feature = nullptr;  // the entry's feature string, NUL-terminated, alive as long as the dictionary
 };
 
+// The value of `key` in a MeCab rc file (mecabrc, dicrc: "key = value" lines, ';' comments); empty when absent.
+std::string mecab_rc_value(const std::string& file, std::string_view key);
+
 class MecabDictionary {
  public:
   // Loads the dictionary folder. Throws Error naming the file and what is wrong when a file is missing, truncated or

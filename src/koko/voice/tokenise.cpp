@@ -94,24 +94,6 @@ bool has_utf8_sys_dic(const fs::path& dir) {
   return charset == "utf-8" || charset == "utf8";
 }
 
-std::string dicdir_from_mecabrc(const fs::path& rc) {
-  std::ifstream in(rc);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (line.empty() || line[0] == ';' || eq == std::string::npos) continue;
-    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-    auto trim = [](std::string& s) {
-      s.erase(0, s.find_first_not_of(" \t"));
-      s.erase(s.find_last_not_of(" \t\r") + 1);
-    };
-    trim(key);
-    trim(value);
-    if (key == "dicdir") return value;
-  }
-  return {};
-}
-
 }  // namespace
 
 std::string find_mecab_dictionary() {
@@ -127,7 +109,7 @@ std::string find_mecab_dictionary() {
   if (has_utf8_sys_dic(preferred)) return preferred.string();
   std::error_code ec;
   for (const fs::path rc : {"/etc/mecabrc", "/usr/local/etc/mecabrc"}) {
-    const std::string dir = dicdir_from_mecabrc(rc);
+    const std::string dir = mecab_rc_value(rc.string(), "dicdir");
     if (dir.empty()) continue;
     const fs::path real = fs::canonical(dir, ec);
     if (!ec && has_utf8_sys_dic(real)) return real.string();
