@@ -10,6 +10,7 @@
 #include "koko/core/money.hpp"
 #include "koko/core/progress.hpp"
 #include "koko/ingest/features_file.hpp"
+#include "koko/report/report.hpp"
 
 namespace koko::ingest {
 
@@ -18,16 +19,6 @@ namespace {
 Day today() {
   const auto now = std::chrono::system_clock::now();
   return static_cast<Day>(std::chrono::duration_cast<std::chrono::hours>(now.time_since_epoch()).count() / 24);
-}
-
-std::string csv_quote(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // Rejected rows go to a temporary file that becomes rejects.csv only when the import commits.
@@ -48,7 +39,7 @@ class RejectsFile {
         throw Error(ErrorCode::usage, "cannot write the rejects file", target_.string(), "choose --rejects PATH");
       out_ << "line,reason,row\n";
     }
-    out_ << r.line << ',' << csv_quote(r.reason) << ',' << csv_quote(r.raw) << '\n';
+    out_ << r.line << ',' << report::csv_field(r.reason) << ',' << report::csv_field(r.raw) << '\n';
     ++count_;
   }
   void publish() {
