@@ -400,8 +400,7 @@ bool MecabLattice::parse(std::string_view sentence, std::vector<Morph>& out) {
         group_end = p;
       }
       for (uint32_t i = 1; i <= cls.length(); ++i) {
-        if (begin3 > end) break;
-        if (begin3 == group_end) continue;
+        if (begin3 == group_end) break;  // MeCab proposes nothing from where the run ends (begin3 then stays put)
         add_unknown(begin3);
         if (begin3 == end) break;  // MeCab looks at the byte past the sentence here, then stops either way
         size_t len = 0;
