@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <limits>
 
 #include "koko/core/error.hpp"
 #include "koko/core/huge_pages.hpp"
+#include "koko/voice/utf8.hpp"
 
 namespace koko::voice {
 
@@ -185,6 +185,11 @@ inline uint32_t ucs2_at(const char* begin, const char* end, size_t& len) {
 
 }  // namespace
 
+bool mecab_charset_is_utf8(std::string_view field) {
+  const std::string charset = detail::ascii_lower(field.substr(0, field.find('\0')));
+  return charset == "utf-8" || charset == "utf8";
+}
+
 std::string mecab_rc_value(const std::string& file, std::string_view key) {
   std::ifstream in(file);
   std::string line;
@@ -229,10 +234,10 @@ struct MecabDictionary::Impl {
         sys(read_lexicon(sys_file)),
         unk(read_lexicon(unk_file)) {
     if (sys_file.u32(8) != 0) throw sys_file.broken("is not a system dictionary");
-    std::string charset(sys_file.data() + 40, strnlen(sys_file.data() + 40, 32));
-    for (auto& c : charset) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (charset != "utf-8" && charset != "utf8")
-      throw sys_file.broken(fmt::format("is in {}, koko reads UTF-8 dictionaries", charset));
+    const std::string_view charset(sys_file.data() + 40, 32);
+    if (!mecab_charset_is_utf8(charset))
+      throw sys_file.broken(
+          fmt::format("is in {}, koko reads UTF-8 dictionaries", charset.substr(0, strnlen(charset.data(), 32))));
     // Connection matrix: two uint16 sizes, then lsize * rsize int16 costs.
     if (matrix_file.size() < 4) throw matrix_file.broken("is truncated");
     uint16_t sizes[2];

@@ -29,6 +29,9 @@ struct Morph {
 // The value of `key` in a MeCab rc file (mecabrc, dicrc: "key = value" lines, ';' comments); empty when absent.
 std::string mecab_rc_value(const std::string& file, std::string_view key);
 
+// Whether a compiled dictionary's charset field (32 NUL-padded bytes at offset 40 of sys.dic) names UTF-8.
+bool mecab_charset_is_utf8(std::string_view field);
+
 class MecabDictionary {
  public:
   // Loads the dictionary folder. Throws Error naming the file and what is wrong when a file is missing, truncated or

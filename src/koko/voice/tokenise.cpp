@@ -89,9 +89,7 @@ bool has_utf8_sys_dic(const fs::path& dir) {
   std::array<char, 72> head{};
   in.read(head.data(), head.size());
   if (in.gcount() < 72) return false;
-  std::string charset(head.data() + 40, 32);
-  charset = ascii_lower(charset.c_str());
-  return charset == "utf-8" || charset == "utf8";
+  return mecab_charset_is_utf8(std::string_view(head.data() + 40, 32));
 }
 
 }  // namespace
